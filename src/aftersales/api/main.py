@@ -1,0 +1,25 @@
+"""The HTTP API at ``/api/v1``: one NinjaAPI, the routers of each app, errors mapped once."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from aftersales.api import problems
+from aftersales.api.auth import TokenAuth
+from aftersales.cases.api import router as cases_router
+from aftersales.catalog.api import router as catalog_router
+from aftersales.orders.api import router as orders_router
+from aftersales.refunds.api import router as refunds_router
+
+api = NinjaAPI(
+    title="aftersales",
+    version="1",
+    description="After-sales service (售后) for e-commerce shops on Pinduoduo's rules. Money is integer fen.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+problems.install(api)
+api.add_router("", catalog_router)
+api.add_router("", orders_router)
+api.add_router("", cases_router)
+api.add_router("", refunds_router)

@@ -1,0 +1,70 @@
+"""Errors as ``application/problem+json``, in the caller's language, mapped once for the whole API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+
+PROBLEM = "application/problem+json"
+
+
+def problem_response(error: DomainError) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:aftersales:problem:{error.code}",
+        "title": str(error.title),
+        "status": error.status,
+        "code": error.code,
+        "detail": error.detail(),
+    }
+    for key, value in error.extra().items():
+        if key != "message":
+            body.setdefault(key, value)
+    return JsonResponse(
+        body, status=error.status, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> HttpResponse:
+    fields = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        fields.append({"field": ".".join(loc), "message": str(err.get("msg", ""))})
+    summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
+    error = ValidationFailed(message=_("The request is not valid: %(errors)s") % {"errors": summary})
+    response = problem_response(error)
+    return _with(response, errors=fields)
+
+
+def _with(response: HttpResponse, **extra: Any) -> HttpResponse:
+    import json
+
+    body = json.loads(response.content)
+    body.update(extra)
+    response.content = json.dumps(body, ensure_ascii=False).encode()
+    return response
+
+
+def install(api: Any) -> None:
+    from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+    @api.exception_handler(DomainError)
+    def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return problem_response(exc)
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return validation_problem(list(exc.errors))
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return problem_response(Unauthenticated())
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 404:
+            return problem_response(NotFound())
+        return problem_response(ValidationFailed(message=str(exc)))

@@ -1,0 +1,276 @@
+"""HTTP: after-sales cases. Parse, call one service, return the case as the caller sees it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from aftersales.api.auth import actor_of, require
+from aftersales.cases import queries, services
+from aftersales.core import clock
+from aftersales.core.actors import BUYER, MERCHANT, PLATFORM
+
+router = Router(tags=["after-sales"])
+
+
+class ItemIn(Schema):
+    sku: str = Field(min_length=1, max_length=64)
+    qty: int = Field(ge=1)
+
+
+class AddressIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=3, max_length=32)
+    address: str = Field(min_length=1, max_length=500)
+
+
+class ApplyIn(Schema):
+    order_sn: str = Field(min_length=1, max_length=64)
+    type: Literal["refund_only", "return_refund", "exchange", "reship"]
+    reason_code: str = Field(min_length=1, max_length=32)
+    items: list[ItemIn] = Field(min_length=1, max_length=100)
+    refund_fen: int | None = Field(None, ge=1)
+    exchange_sku: str | None = Field(None, max_length=64)
+    description: str = Field("", max_length=2000)
+    evidence: list[str] = Field(default_factory=list, max_length=9)
+
+
+class VersionIn(Schema):
+    version: int | None = Field(None, ge=0)
+
+
+class AgreeIn(VersionIn):
+    return_address: AddressIn | None = None
+
+
+class RejectIn(VersionIn):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReceiveReturnIn(VersionIn):
+    accept: bool
+    note: str = Field("", max_length=1000)
+
+
+class ReapplyIn(VersionIn):
+    reason_code: str | None = Field(None, max_length=32)
+    refund_fen: int | None = Field(None, ge=1)
+    description: str | None = Field(None, max_length=2000)
+    evidence: list[str] | None = Field(None, max_length=9)
+
+
+class EscalateIn(VersionIn):
+    reason: str = Field("", max_length=1000)
+
+
+class ShipReturnIn(VersionIn):
+    carrier: str = Field(min_length=1, max_length=16)
+    tracking_no: str = Field(min_length=1, max_length=64)
+    freight_fen: int = Field(0, ge=0)
+
+
+class DecideIn(VersionIn):
+    decision: Literal["refund", "reject", "return", "reship"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    tracking_no: str
+    freight_fen: int
+    shipped_at: str | None
+    picked_up_at: str | None
+    delivered_at: str | None
+
+
+class RefundOut(Schema):
+    id: int
+    status: str
+    amount_fen: int
+    goods_fen: int
+    freight_fen: int
+    initiated_at: str | None
+    settled_at: str | None
+    due_by: str | None
+    attempts: int
+    failure_reason: str
+
+
+class CaseOut(Schema):
+    id: int
+    shop: str
+    order_sn: str
+    type: str
+    state: str
+    close_reason: str | None
+    waiting_on: str | None
+    deadline_at: str | None
+    pdd_status: int
+    reason_code: str
+    merchant_fault: bool
+    return_freight_payer: str
+    items: list[ItemIn]
+    refund_fen: int
+    freight_refund_fen: int
+    exchange_sku: str | None
+    description: str
+    evidence: list[str]
+    return_address: dict[str, str] | None
+    refund: RefundOut | None
+    return_shipment: ShipmentOut | None
+    replacement_shipment: ShipmentOut | None
+    initiated_by: str
+    merchant_liable: bool
+    allowed_actions: list[str]
+    created_at: str | None
+    updated_at: str | None
+    version: int
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class ActorOut(Schema):
+    role: str
+    id: str
+
+
+class EventOut(Schema):
+    seq: int
+    at: str | None
+    action: str
+    actor: ActorOut
+    from_state: str | None
+    to_state: str
+    data: dict[str, Any]
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class QueueQuery(Schema):
+    state: str | None = None
+    type: str | None = None
+    waiting_on: Literal["merchant", "buyer", "platform", "payment"] | None = None
+    order_sn: str | None = None
+    overdue: bool | None = None
+    shop: str | None = None
+    sort: Literal["deadline", "-created"] = "deadline"
+    cursor: str | None = None
+    limit: int = Field(20, ge=1, le=100)
+
+
+def _view(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    actor = actor_of(request)
+    return queries.case_view(queries.get_case(case_id, actor), actor)
+
+
+@router.post("/after-sales", response={201: CaseOut})
+def create_case(request: HttpRequest, body: ApplyIn) -> tuple[int, dict[str, Any]]:
+    actor = require(request, BUYER)
+    case = services.apply(
+        services.Application(
+            order_sn=body.order_sn,
+            type=body.type,
+            reason_code=body.reason_code,
+            items=[services.ItemRequest(sku=i.sku, qty=i.qty) for i in body.items],
+            refund_fen=body.refund_fen,
+            exchange_sku=body.exchange_sku,
+            description=body.description,
+            evidence=body.evidence,
+        ),
+        actor=actor,
+    )
+    return 201, _view(request, case.pk)
+
+
+@router.get("/after-sales", response=CasePage)
+def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> dict[str, Any]:
+    actor = actor_of(request)
+    page, cursor = queries.queue(actor, queries.QueueFilter(**q.dict()), now=clock.now())
+    return {"items": [queries.case_view(c, actor) for c in page], "next_cursor": cursor}
+
+
+@router.get("/after-sales/{case_id}", response=CaseOut)
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return _view(request, case_id)
+
+
+@router.get("/after-sales/{case_id}/events", response=EventPage)
+def list_events(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return {"items": queries.events(case_id, actor_of(request)), "next_cursor": None}
+
+
+@router.post("/after-sales/{case_id}/agree", response=CaseOut)
+def agree(request: HttpRequest, case_id: int, body: AgreeIn) -> dict[str, Any]:
+    address = body.return_address.dict() if body.return_address else None
+    services.agree(case_id, actor=actor_of(request), version=body.version, return_address=address)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/reject", response=CaseOut)
+def reject(request: HttpRequest, case_id: int, body: RejectIn) -> dict[str, Any]:
+    services.reject(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/receive_return", response=CaseOut)
+def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) -> dict[str, Any]:
+    services.receive_return(
+        case_id, actor=actor_of(request), accept=body.accept, note=body.note, version=body.version
+    )
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/cancel", response=CaseOut)
+def cancel(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+    services.cancel(case_id, actor=actor_of(request), version=body.version if body else None)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/reapply", response=CaseOut)
+def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> dict[str, Any]:
+    services.reapply(
+        case_id,
+        actor=actor_of(request),
+        version=body.version,
+        reason_code=body.reason_code,
+        refund_fen=body.refund_fen,
+        description=body.description,
+        evidence=body.evidence,
+    )
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/escalate", response=CaseOut)
+def escalate(request: HttpRequest, case_id: int, body: EscalateIn) -> dict[str, Any]:
+    services.escalate(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/ship_return", response=CaseOut)
+def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> dict[str, Any]:
+    services.ship_return(
+        case_id,
+        actor=actor_of(request),
+        carrier=body.carrier,
+        tracking_no=body.tracking_no,
+        freight_fen=body.freight_fen,
+        version=body.version,
+    )
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/decide", response=CaseOut)
+def decide(request: HttpRequest, case_id: int, body: DecideIn) -> dict[str, Any]:
+    require(request, PLATFORM, BUYER, MERCHANT)
+    services.decide(
+        case_id, actor=actor_of(request), decision=body.decision, note=body.note, version=body.version
+    )
+    return _view(request, case_id)

@@ -1,0 +1,228 @@
+"""Read side for cases: the queue, one case with what the caller may do, its timeline, an order's entry.
+Never writes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from aftersales.cases import policy
+from aftersales.cases import transitions as t
+from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
+from aftersales.cases.pdd import pdd_status
+from aftersales.cases.services.common import visible_to
+from aftersales.core.actors import BUYER, MERCHANT, Actor
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.logistics.models import REPLACEMENT, RETURN, Shipment
+from aftersales.orders.models import Order
+from aftersales.refunds.models import Refund
+
+
+def local(at: datetime | None, tz: str) -> str | None:
+    return at.astimezone(ZoneInfo(tz)).isoformat() if at is not None else None
+
+
+def _base() -> QuerySet[AfterSale]:
+    return AfterSale.objects.select_related("shop", "refund").prefetch_related(
+        Prefetch("items", queryset=CaseItem.objects.order_by("id")),
+        Prefetch("shipments", queryset=Shipment.objects.order_by("id")),
+    )
+
+
+def scoped(actor: Actor) -> QuerySet[AfterSale]:
+    qs = _base()
+    if actor.role == MERCHANT:
+        return qs.filter(shop_id=actor.shop_id) if actor.shop_id is not None else qs.none()
+    if actor.role == BUYER:
+        return qs.filter(buyer_id=actor.buyer_id) if actor.buyer_id is not None else qs.none()
+    return qs
+
+
+def get_case(case_id: int, actor: Actor) -> AfterSale:
+    case = _base().filter(pk=case_id).first()
+    if case is None or not visible_to(case, actor):
+        raise NotFound(what="after-sales case")
+    return case
+
+
+def _shipment(shipment: Shipment | None, tz: str) -> dict[str, Any] | None:
+    if shipment is None:
+        return None
+    return {
+        "carrier": shipment.carrier,
+        "tracking_no": shipment.tracking_no,
+        "freight_fen": shipment.freight_fen,
+        "shipped_at": local(shipment.shipped_at, tz),
+        "picked_up_at": local(shipment.picked_up_at, tz),
+        "delivered_at": local(shipment.delivered_at, tz),
+    }
+
+
+def _refund(case: AfterSale, tz: str) -> dict[str, Any] | None:
+    try:
+        refund: Refund = case.refund
+    except Refund.DoesNotExist:
+        return None
+    return {
+        "id": refund.pk,
+        "status": refund.status,
+        "amount_fen": refund.amount_fen,
+        "goods_fen": refund.goods_fen,
+        "freight_fen": refund.freight_fen,
+        "initiated_at": local(refund.initiated_at, tz),
+        "settled_at": local(refund.settled_at, tz),
+        "due_by": local(refund.due_by, tz),
+        "attempts": refund.attempts,
+        "failure_reason": refund.failure_reason,
+    }
+
+
+def case_view(case: AfterSale, actor: Actor) -> dict[str, Any]:
+    tz = case.shop.time_zone
+    shipments = {s.kind: s for s in case.shipments.all()}
+    return {
+        "id": case.pk,
+        "shop": case.shop.code,
+        "order_sn": case.order_sn,
+        "type": case.type,
+        "state": case.state,
+        "close_reason": case.close_reason or None,
+        "waiting_on": case.waiting_on or None,
+        "deadline_at": local(case.deadline_at, tz),
+        "pdd_status": pdd_status(
+            state=case.state,
+            case_type=case.type,
+            close_reason=case.close_reason,
+            refund_decided_by=case.refund_decided_by,
+        ),
+        "reason_code": case.reason_code,
+        "merchant_fault": case.merchant_fault,
+        "return_freight_payer": case.return_freight_payer,
+        "items": [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()],
+        "refund_fen": case.refund_fen,
+        "freight_refund_fen": case.freight_refund_fen,
+        "exchange_sku": case.exchange_sku or None,
+        "description": case.description,
+        "evidence": case.evidence,
+        "return_address": case.return_address,
+        "refund": _refund(case, tz),
+        "return_shipment": _shipment(shipments.get(RETURN), tz),
+        "replacement_shipment": _shipment(shipments.get(REPLACEMENT), tz),
+        "initiated_by": case.initiated_by,
+        "merchant_liable": case.merchant_liable,
+        "allowed_actions": t.allowed(case.state, case.type, actor.role),
+        "created_at": local(case.created_at, tz),
+        "updated_at": local(case.updated_at, tz),
+        "version": case.version,
+    }
+
+
+def events(case_id: int, actor: Actor) -> list[dict[str, Any]]:
+    case = get_case(case_id, actor)
+    tz = case.shop.time_zone
+    return [
+        {
+            "seq": ev.seq,
+            "at": local(ev.at, tz),
+            "action": ev.action,
+            "actor": {"role": ev.actor_role, "id": ev.actor_id},
+            "from_state": ev.from_state or None,
+            "to_state": ev.to_state,
+            "data": ev.data,
+        }
+        for ev in CaseEvent.objects.filter(case_id=case.pk).order_by("seq")
+    ]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = None
+    type: str | None = None
+    waiting_on: str | None = None
+    order_sn: str | None = None
+    overdue: bool | None = None
+    shop: str | None = None
+    sort: str = "deadline"
+    cursor: str | None = None
+    limit: int = 20
+
+
+def _decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        return str(raw[0]), int(raw[1])
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise ValidationFailed(field="cursor", message="cursor is not one this API gave out") from exc
+
+
+def _encode_cursor(key: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([key, pk]).encode()).decode()
+
+
+def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSale], str | None]:
+    """A page of cases the actor may see, most urgent deadline first (or newest first), keyset-paged."""
+    if f.sort not in ("deadline", "-created"):
+        raise ValidationFailed(field="sort", message="sort is deadline or -created")
+    if f.state and f.state not in t.STATES:
+        raise ValidationFailed(field="state", message=f"unknown state {f.state!r}")
+    if f.type and f.type not in t.TYPES:
+        raise ValidationFailed(field="type", message=f"unknown type {f.type!r}")
+    qs = scoped(actor)
+    if f.shop:
+        qs = qs.filter(shop__code=f.shop)
+    if f.state:
+        qs = qs.filter(state=f.state)
+    if f.type:
+        qs = qs.filter(type=f.type)
+    if f.waiting_on:
+        qs = qs.filter(waiting_on=f.waiting_on)
+    if f.order_sn:
+        qs = qs.filter(order_sn=f.order_sn)
+    if f.overdue is True:
+        qs = qs.filter(due_sort__lt=now)
+    elif f.overdue is False:
+        qs = qs.filter(due_sort__gte=now)
+    if f.sort == "deadline":
+        if f.cursor:
+            key, pk = _decode_cursor(f.cursor)
+            at = datetime.fromisoformat(key)
+            qs = qs.filter(Q(due_sort__gt=at) | Q(due_sort=at, id__gt=pk))
+        qs = qs.order_by("due_sort", "id")
+    else:
+        if f.cursor:
+            key, pk = _decode_cursor(f.cursor)
+            at = datetime.fromisoformat(key)
+            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+        qs = qs.order_by("-created_at", "-id")
+    page = list(qs[: f.limit + 1])
+    more = len(page) > f.limit
+    page = page[: f.limit]
+    if not more or not page:
+        return page, None
+    last = page[-1]
+    key_at = last.due_sort if f.sort == "deadline" else last.created_at
+    return page, _encode_cursor((key_at or NO_DEADLINE).isoformat(), last.pk)
+
+
+def order_entry(order: Order, *, now: datetime) -> dict[str, Any]:
+    """The after-sales entry (售后入口) of an order, as the buyer sees it."""
+    used = AfterSale.objects.filter(order=order, counts_as_application=True).count()
+    window_end = policy.window_ends_at(order.signed_at, order.shop.time_zone) if order.signed_at else None
+    reason = order.entry_closed_reason
+    if not reason and used >= policy.MAX_APPLICATIONS:
+        reason = "max_applications_reached"
+    if not reason and window_end is not None and now >= window_end:
+        reason = "window_expired"
+    return {
+        "open": not reason,
+        "closed_reason": reason or None,
+        "applications_used": used,
+        "applications_left": max(policy.MAX_APPLICATIONS - used, 0),
+        "window_ends_at": local(window_end, order.shop.time_zone),
+    }

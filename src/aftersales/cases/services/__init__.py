@@ -1,0 +1,22 @@
+"""Case commands, one function each. Entry points (API, pages, CLI, worker) call these and nothing below."""
+
+from aftersales.cases.services.apply import Application, ItemRequest, apply
+from aftersales.cases.services.buyer import cancel, escalate, reapply, ship_return
+from aftersales.cases.services.merchant import agree, receive_return, reject
+from aftersales.cases.services.payment import record_refund_outcome
+from aftersales.cases.services.platform import decide
+
+__all__ = [
+    "Application",
+    "ItemRequest",
+    "agree",
+    "apply",
+    "cancel",
+    "decide",
+    "escalate",
+    "reapply",
+    "receive_return",
+    "record_refund_outcome",
+    "reject",
+    "ship_return",
+]

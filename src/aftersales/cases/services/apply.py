@@ -1,0 +1,246 @@
+"""The buyer's application (申请售后): gather the facts, let the policy decide, create the case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from aftersales.cases import policy
+from aftersales.cases import transitions as t
+from aftersales.cases.models import AfterSale, CaseItem
+from aftersales.cases.reasons import REASONS, return_freight_payer
+from aftersales.cases.services.common import goods_refunded_fen, transition
+from aftersales.core import clock
+from aftersales.core import errors as e
+from aftersales.core.actors import BUYER, Actor
+from aftersales.orders.models import Order, OrderItem
+from aftersales.refunds.models import Refund
+from aftersales.risk.models import RiskRecord
+from aftersales.risk.services import SUSPECTED_ABUSE, close_entry_for_abuse
+
+MAX_EVIDENCE = 9
+
+POLICY_ERRORS: dict[str, type[e.DomainError]] = {
+    "not_found": e.NotFound,
+    "entry_closed": e.EntryClosed,
+    "case_already_open": e.CaseAlreadyOpen,
+    "max_applications_reached": e.MaxApplicationsReached,
+    "window_expired": e.WindowExpired,
+    "no_reason_return_excluded": e.NoReasonReturnExcluded,
+    "amount_exceeds_refundable": e.AmountExceedsRefundable,
+}
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    sku: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class Application:
+    order_sn: str
+    type: str
+    reason_code: str
+    items: list[ItemRequest]
+    refund_fen: int | None = None
+    exchange_sku: str | None = None
+    description: str = ""
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Abuse:
+    order_id: int
+    sku: str
+    count: int
+
+
+def apply(application: Application, *, actor: Actor) -> AfterSale:
+    """Create a case for the buyer, or raise the first policy rule that refuses it (nothing stored, except
+    that suspected abuse closes the order's entry and leaves a risk record, as rule 8 says)."""
+    if actor.role != BUYER or actor.buyer_id is None:
+        raise e.Forbidden(role=actor.role, allowed_roles=[BUYER], action="apply")
+    _check_shape(application)
+    with transaction.atomic():
+        outcome = _apply_locked(application, actor)
+    if isinstance(outcome, _Abuse):
+        close_entry_for_abuse(
+            order_id=outcome.order_id,
+            sku_code=outcome.sku,
+            recent_cases=outcome.count,
+            days=policy.ABUSE_DAYS,
+            limit=policy.ABUSE_CASES,
+        )
+        raise e.EntryClosed(entry_closed_reason=SUSPECTED_ABUSE)
+    return outcome
+
+
+def _check_shape(a: Application) -> None:
+    if a.type not in t.TYPES:
+        raise e.ValidationFailed(field="type", message=f"type must be one of {', '.join(t.TYPES)}")
+    if a.reason_code not in REASONS:
+        raise e.ValidationFailed(field="reason_code", message=f"unknown reason_code {a.reason_code!r}")
+    if not a.items:
+        raise e.ValidationFailed(field="items", message="name at least one item")
+    if len({i.sku for i in a.items}) != len(a.items):
+        raise e.ValidationFailed(field="items", message="each SKU appears once; add up the quantities")
+    if any(i.qty <= 0 for i in a.items):
+        raise e.ValidationFailed(field="items", message="quantities must be positive")
+    if len(a.evidence) > MAX_EVIDENCE or any(not u.startswith(("https://", "http://")) for u in a.evidence):
+        raise e.ValidationFailed(field="evidence", message=f"up to {MAX_EVIDENCE} http(s) URLs")
+
+
+def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
+    order = Order.objects.select_for_update().select_related("shop").filter(order_sn=a.order_sn).first()
+    if order is None or order.buyer_id != actor.buyer_id:
+        raise e.NotFound(what="order")
+    lines = _order_lines(order, a.items)
+    now = clock.now()
+    reason = REASONS[a.reason_code]
+    requested_fen = sum(line.paid_fen * req.qty // line.qty for line, req in lines)
+    refund_fen = (
+        (a.refund_fen if a.refund_fen is not None else requested_fen) if a.type in t.MONEY_TYPES else 0
+    )
+    facts = policy.ApplicationFacts(
+        at=now,
+        case_type=a.type,
+        order_paid=order.paid_at <= now,
+        buyer_owns_order=True,
+        entry_closed_reason=order.entry_closed_reason,
+        open_case_id=_open_case_on(order, [line for line, _ in lines]),
+        applications_used=AfterSale.objects.filter(order=order, counts_as_application=True).count(),
+        signed_at=order.signed_at,
+        shipped=order.shipped_at is not None,
+        time_zone=order.shop.time_zone,
+        merchant_fault=reason.merchant_fault,
+        excluded_skus=tuple(line.sku_code for line, _ in lines if not line.sku.no_reason_return),
+        refund_fen=refund_fen,
+        refundable_fen=min(requested_fen, order.goods_paid_fen - goods_refunded_fen(order)),
+        recent_cases_same_sku=0,
+    )
+    decision = policy.check_application(facts)
+    if decision.ok:
+        abuse = _abuse_count(order, [line.sku_code for line, _ in lines], now)
+        decision = policy.check_application(
+            policy.ApplicationFacts(**{**facts.__dict__, "recent_cases_same_sku": abuse[1]})
+        )
+        if not decision.ok:
+            return _Abuse(order_id=order.pk, sku=abuse[0], count=abuse[1])
+    if not decision.ok:
+        raise POLICY_ERRORS[decision.code](**decision.params)
+    if order.shipped_at is None and a.type != t.REFUND_ONLY:
+        raise e.NotShipped(order_sn=order.order_sn)
+    return _create(a, actor, order, lines, refund_fen, now)
+
+
+def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem, ItemRequest]]:
+    by_sku = {line.sku_code: line for line in order.items.select_related("sku")}
+    lines = []
+    for req in items:
+        line = by_sku.get(req.sku)
+        if line is None:
+            raise e.ValidationFailed(field="items", message=f"SKU {req.sku} is not in order {order.order_sn}")
+        if req.qty > line.qty:
+            raise e.ValidationFailed(
+                field="items", message=f"{req.qty} × {req.sku} asked, but the order has {line.qty}"
+            )
+        lines.append((line, req))
+    return lines
+
+
+def _open_case_on(order: Order, lines: list[OrderItem]) -> int | None:
+    open_item = (
+        CaseItem.objects.filter(order_item__in=lines)
+        .exclude(case__state__in=t.FINAL_STATES)
+        .values_list("case_id", flat=True)
+        .first()
+    )
+    return open_item
+
+
+def _abuse_count(order: Order, skus: list[str], now: datetime) -> tuple[str, int]:
+    """The SKU with the most applications by this buyer in the last D days (since the platform last cleared
+    a suspicion for it), and that count."""
+    best = ("", 0)
+    buyer_id = order.buyer_id
+    for sku in skus:
+        since = now - timedelta(days=policy.ABUSE_DAYS)
+        cleared = (
+            RiskRecord.objects.filter(buyer_id=buyer_id, sku_code=sku, resolved_at__isnull=False)
+            .order_by("-resolved_at")
+            .values_list("resolved_at", flat=True)
+            .first()
+        )
+        if cleared is not None and cleared > since:
+            since = cleared
+        count = (
+            AfterSale.objects.filter(
+                buyer_id=buyer_id,
+                counts_as_application=True,
+                created_at__gte=since,
+                items__sku_code=sku,
+            )
+            .values("id")
+            .distinct()
+            .count()
+        )
+        if count > best[1]:
+            best = (sku, count)
+    return best
+
+
+def _create(
+    a: Application,
+    actor: Actor,
+    order: Order,
+    lines: list[tuple[OrderItem, ItemRequest]],
+    refund_fen: int,
+    now: datetime,
+) -> AfterSale:
+    reason = REASONS[a.reason_code]
+    instant = a.type == t.REFUND_ONLY and order.shipped_at is None
+    case = AfterSale(
+        shop_id=order.shop_id,
+        shop=order.shop,
+        order=order,
+        order_sn=order.order_sn,
+        buyer_id=order.buyer_id,
+        type=a.type,
+        state=t.NEW,
+        reason_code=a.reason_code,
+        merchant_fault=reason.merchant_fault,
+        return_freight_payer=return_freight_payer(
+            merchant_fault=reason.merchant_fault, insured=order.return_freight_insured
+        ),
+        refund_fen=refund_fen,
+        freight_refund_fen=order.freight_fen if instant and not _freight_refunded(order) else 0,
+        exchange_sku=(a.exchange_sku or lines[0][0].sku_code) if a.type == t.EXCHANGE else "",
+        description=a.description,
+        evidence=list(a.evidence),
+        initiated_by=BUYER,
+        counts_as_application=True,
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    case.save()
+    CaseItem.objects.bulk_create(
+        CaseItem(shop_id=order.shop_id, case=case, order_item=line, sku_code=line.sku_code, qty=req.qty)
+        for line, req in lines
+    )
+    data = {
+        "reason_code": a.reason_code,
+        "items": [{"sku": req.sku, "qty": req.qty} for _, req in lines],
+        "refund_fen": refund_fen,
+        "description": a.description,
+        "evidence": list(a.evidence),
+    }
+    transition(case, "apply_instant_refund" if instant else "apply", actor=actor, at=now, data=data)
+    return case
+
+
+def _freight_refunded(order: Order) -> bool:
+    return Refund.objects.filter(case__order=order, freight_fen__gt=0).exists()

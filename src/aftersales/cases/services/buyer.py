@@ -1,0 +1,111 @@
+"""The buyer's commands on an existing case: cancel, re-apply after a rejection, escalate, ship the return."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from aftersales.cases import policy
+from aftersales.cases import transitions as t
+from aftersales.cases.models import AfterSale
+from aftersales.cases.reasons import REASONS, return_freight_payer
+from aftersales.cases.services.common import goods_refunded_fen, items_paid_fen, load_for_action, transition
+from aftersales.core import clock
+from aftersales.core.actors import Actor
+from aftersales.core.errors import AmountExceedsRefundable, ValidationFailed
+from aftersales.logistics.carriers import validate_tracking_no
+from aftersales.logistics.models import RETURN, Shipment
+
+MAX_RETURN_FREIGHT_FEN = 100_000
+
+
+def cancel(case_id: int, *, actor: Actor, version: int | None = None) -> AfterSale:
+    with transaction.atomic():
+        case = load_for_action(case_id, actor, "cancel", version)
+        transition(case, "cancel", actor=actor, at=clock.now())
+        return case
+
+
+def reapply(
+    case_id: int,
+    *,
+    actor: Actor,
+    version: int | None = None,
+    reason_code: str | None = None,
+    refund_fen: int | None = None,
+    description: str | None = None,
+    evidence: list[str] | None = None,
+) -> AfterSale:
+    """Change the rejected application and put it before the merchant again; it stays the same application."""
+    if reason_code is not None and reason_code not in REASONS:
+        raise ValidationFailed(field="reason_code", message=f"unknown reason_code {reason_code!r}")
+    with transaction.atomic():
+        case = load_for_action(case_id, actor, "reapply", version)
+        data: dict[str, object] = {}
+        if reason_code is not None:
+            reason = REASONS[reason_code]
+            case.reason_code, case.merchant_fault = reason_code, reason.merchant_fault
+            case.return_freight_payer = return_freight_payer(
+                merchant_fault=reason.merchant_fault, insured=case.order.return_freight_insured
+            )
+            data["reason_code"] = reason_code
+        if refund_fen is not None and case.type in t.MONEY_TYPES:
+            refundable = min(items_paid_fen(case), case.order.goods_paid_fen - goods_refunded_fen(case.order))
+            decision = policy.check_refund_amount(case.type, refund_fen, refundable)
+            if not decision.ok:
+                raise AmountExceedsRefundable(**decision.params)
+            case.refund_fen = refund_fen
+            data["refund_fen"] = refund_fen
+        if description is not None:
+            case.description = description
+            data["description"] = description
+        if evidence is not None:
+            case.evidence = list(evidence)
+            data["evidence"] = list(evidence)
+        transition(case, "reapply", actor=actor, at=clock.now(), data=data)
+        return case
+
+
+def escalate(case_id: int, *, actor: Actor, reason: str = "", version: int | None = None) -> AfterSale:
+    """平台介入: the buyer asks the platform to judge a rejection; the platform may step in on its own."""
+    reason = reason.strip()
+    if actor.role == "buyer" and not reason:
+        raise ValidationFailed(field="reason", message="tell the platform why you disagree")
+    with transaction.atomic():
+        case = load_for_action(case_id, actor, "escalate", version)
+        transition(case, "escalate", actor=actor, at=clock.now(), data={"reason": reason})
+        return case
+
+
+def ship_return(
+    case_id: int,
+    *,
+    actor: Actor,
+    carrier: str,
+    tracking_no: str,
+    freight_fen: int = 0,
+    version: int | None = None,
+) -> AfterSale:
+    validate_tracking_no(carrier, tracking_no)
+    if not 0 <= freight_fen <= MAX_RETURN_FREIGHT_FEN:
+        raise ValidationFailed(
+            field="freight_fen", message=f"return freight must be between 0 and {MAX_RETURN_FREIGHT_FEN} fen"
+        )
+    with transaction.atomic():
+        case = load_for_action(case_id, actor, "ship_return", version)
+        now = clock.now()
+        data = {"carrier": carrier, "tracking_no": tracking_no, "freight_fen": freight_fen}
+        transition(case, "ship_return", actor=actor, at=now, data=data)
+        Shipment.objects.update_or_create(
+            case=case,
+            kind=RETURN,
+            defaults={
+                "shop_id": case.shop_id,
+                "carrier": carrier,
+                "tracking_no": tracking_no,
+                "freight_fen": freight_fen,
+                "shipped_at": now,
+                "picked_up_at": None,
+                "delivered_at": None,
+            },
+        )
+        return case

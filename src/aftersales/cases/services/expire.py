@@ -1,0 +1,38 @@
+"""What the system does when a case's deadline passes (domain.md section 6), as the actor ``system``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from aftersales.cases import transitions as t
+from aftersales.cases.models import AfterSale
+from aftersales.cases.services.common import save_note, transition
+from aftersales.core import clock
+from aftersales.core.actors import Actor
+
+# States whose deadline raises an alert instead of moving the case.
+ALERT_ONLY = frozenset({t.REFUNDING, t.PLATFORM_REVIEW})
+
+
+def expire(case_id: int, *, state: str, version: int) -> str:
+    """Act on the deadline of ``state`` if the case is still where the timer found it.
+
+    Returns ``fired`` or ``obsolete`` (the case moved on since the timer was set)."""
+    with transaction.atomic():
+        case = AfterSale.objects.select_for_update().select_related("shop").filter(pk=case_id).first()
+        if case is None or case.state != state or case.version != version:
+            return "obsolete"
+        now = clock.now()
+        system = Actor.system()
+        if state in ALERT_ONLY:
+            save_note(case, "deadline_breached", actor=system, at=now, data={"state": state,
+                      "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None})  # fmt: skip
+            return "fired"
+        data: dict[str, object] = {"deadline_at": case.deadline_at.isoformat() if case.deadline_at else None}
+        if state == t.PENDING_MERCHANT and t.next_state(state, "expire", case.type) == t.AWAITING_RETURN:
+            case.return_address = case.shop.default_return_address
+            data["return_address"] = case.return_address
+        if state == t.AWAITING_SHIPMENT:
+            data["late_shipment"] = True
+        transition(case, "expire", actor=system, at=now, data=data)
+        return "fired"

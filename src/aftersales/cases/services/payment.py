@@ -1,0 +1,52 @@
+"""What the payment side reports about a case's refund: settled (refunding → refunded) or failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from aftersales.cases import transitions as t
+from aftersales.cases.models import AfterSale
+from aftersales.cases.services.common import save_note, transition
+from aftersales.core import clock
+from aftersales.core.actors import Actor
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.refunds import services as refunds
+from aftersales.refunds.models import Refund
+
+OUTCOMES = ("succeeded", "failed")
+
+
+def record_refund_outcome(
+    refund_id: int, *, actor: Actor, status: str, at: datetime | None = None, reason: str = ""
+) -> Refund:
+    """Idempotent: a refund that already succeeded ignores any later report, so it is paid once."""
+    if status not in OUTCOMES:
+        raise ValidationFailed(field="status", message="status must be succeeded or failed")
+    with transaction.atomic():
+        refund = Refund.objects.filter(pk=refund_id).only("case_id").first()
+        if refund is None:
+            raise NotFound(what="refund")
+        # Lock order: case first, then its refund.
+        case = AfterSale.objects.select_for_update().select_related("shop").get(pk=refund.case_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        when = at or clock.now()
+        if status == "succeeded":
+            if refunds.mark_succeeded(refund, at=when) and case.state == t.REFUNDING:
+                transition(
+                    case,
+                    "settle",
+                    actor=actor,
+                    at=when,
+                    data={"refund_id": refund.pk, "amount_fen": refund.amount_fen},
+                )
+        elif refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider"):
+            save_note(
+                case,
+                "refund_failed",
+                actor=actor,
+                at=when,
+                data={"refund_id": refund.pk, "reason": refund.failure_reason, "attempts": refund.attempts},
+            )
+        return refund

@@ -1,0 +1,34 @@
+"""The platform's decision on an escalated case (平台介入 → 判定)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from aftersales.cases.models import AfterSale
+from aftersales.cases.services.common import load_for_action, transition
+from aftersales.core import clock
+from aftersales.core.actors import Actor
+from aftersales.core.errors import ValidationFailed
+
+DECISIONS = ("refund", "reject", "return", "reship")
+
+
+def decide(case_id: int, *, actor: Actor, decision: str, note: str, version: int | None = None) -> AfterSale:
+    if decision not in DECISIONS:
+        raise ValidationFailed(field="decision", message=f"decision must be one of {', '.join(DECISIONS)}")
+    note = note.strip()
+    if not note:
+        raise ValidationFailed(field="note", message="a platform decision needs a note both sides can read")
+    with transaction.atomic():
+        case = load_for_action(case_id, actor, "decide", version)
+        if decision == "refund":
+            # Liability for a refund the platform orders is recorded against the merchant.
+            case.merchant_liable = True
+        transition(
+            case,
+            f"decide:{decision}",
+            actor=actor,
+            at=clock.now(),
+            data={"decision": decision, "note": note, "merchant_liable": case.merchant_liable},
+        )
+        return case

@@ -1,0 +1,127 @@
+"""The one settings module. Every value comes from an ``AFTERSALES_*`` variable, read here once,
+with a default that works on a developer's machine (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from platformdirs import user_data_dir
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"AFTERSALES_{name}", default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+ENVIRONMENT = _env("ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+
+_PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
+SECRET_KEY = _env("SECRET_KEY", _PLACEHOLDER_SECRET)
+if PRODUCTION and (SECRET_KEY == _PLACEHOLDER_SECRET or len(SECRET_KEY) < 32):
+    raise RuntimeError("AFTERSALES_SECRET_KEY must be set to a random value of 32+ characters in production")
+
+DEBUG = _env_bool("DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip() for h in _env("ALLOWED_HOSTS", "*" if not PRODUCTION else "").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in _env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+DATA_DIR = Path(_env("DATA_DIR", user_data_dir("aftersales")))
+_DEFAULT_DB = f"sqlite:///{DATA_DIR / 'aftersales.sqlite3'}"
+DATABASE_URL = _env("DATABASE_URL", _DEFAULT_DB)
+
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN,
+        # so two writers queue instead of failing on a lock upgrade.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    _db["TEST"] = {"NAME": _env("TEST_SQLITE_NAME", "") or None}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "aftersales.accounts",
+    "aftersales.api",
+    "aftersales.catalog",
+    "aftersales.orders",
+    "aftersales.cases",
+    "aftersales.logistics",
+    "aftersales.refunds",
+    "aftersales.timers",
+    "aftersales.risk",
+    "aftersales.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "aftersales.api.idempotency.IdempotencyMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "aftersales.config.urls"
+WSGI_APPLICATION = "aftersales.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+SHOP_TIME_ZONE = _env("SHOP_TIME_ZONE", "Asia/Shanghai")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "simulated")
+SIMULATED_REFUND_DELAY = int(_env("SIMULATED_REFUND_DELAY", "0"))
+WORKER_POLL_SECONDS = float(_env("WORKER_POLL_SECONDS", "5"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"aftersales": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")}},
+}

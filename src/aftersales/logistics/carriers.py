@@ -1,0 +1,51 @@
+"""Carriers and the formats of their tracking numbers (domain.md section 9). Extend the table as carriers
+change their numbering."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aftersales.core.errors import InvalidTrackingNo, UnknownCarrier
+
+
+@dataclass(frozen=True)
+class Carrier:
+    code: str
+    name: str
+    pattern: re.Pattern[str]
+    format: str
+
+
+def _carrier(code: str, name: str, regex: str, fmt: str) -> Carrier:
+    return Carrier(code, name, re.compile(regex), fmt)
+
+
+CARRIERS: dict[str, Carrier] = {
+    c.code: c
+    for c in (
+        _carrier("SF", "顺丰速运", r"SF\d{13}", "SF + 13 digits"),
+        _carrier("ZTO", "中通快递", r"\d{12}|\d{15}", "12 or 15 digits"),
+        _carrier("YTO", "圆通速递", r"YT\d{13}", "YT + 13 digits"),
+        _carrier("STO", "申通快递", r"\d{12,13}", "12 or 13 digits"),
+        _carrier("YD", "韵达快递", r"\d{13}|\d{15}", "13 or 15 digits"),
+        _carrier("JT", "极兔速递", r"JT\d{13}", "JT + 13 digits"),
+        _carrier("JD", "京东物流", r"JD[A-Za-z0-9]{11,16}", "JD + 11 to 16 letters or digits"),
+        _carrier(
+            "EMS",
+            "中国邮政 EMS",
+            r"\d{13}|[A-Za-z]{2}\d{9}[A-Za-z]{2}",
+            "13 digits, or 2 letters + 9 digits + 2 letters",
+        ),
+    )
+}
+
+
+def validate_tracking_no(carrier: str, tracking_no: str) -> Carrier:
+    """The carrier when ``tracking_no`` fits one of its formats; else ``unknown_carrier`` or ``invalid_tracking_no``."""
+    found = CARRIERS.get(carrier)
+    if found is None:
+        raise UnknownCarrier(carrier=carrier, known_carriers=sorted(CARRIERS))
+    if not found.pattern.fullmatch(tracking_no):
+        raise InvalidTrackingNo(carrier=carrier, tracking_no=tracking_no, format=found.format)
+    return found

@@ -1,0 +1,60 @@
+"""The production server: gunicorn with one process per core (threads inside each), and the timer worker
+beside it in its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from aftersales.config.wsgi import application
+
+        return application
+
+
+def _banner(host: str, port: int, logins: list[dict[str, Any]]) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    lines = [
+        f"aftersales is running: open http://{shown}:{port}/",
+        f"  API docs: http://{shown}:{port}/api/v1/docs",
+    ]
+    for login in logins:
+        lines.append(f"  log in as {login['role']}: {login['username']} / {login['password']}")
+    for login in logins:
+        if login.get("token"):
+            lines.append(f"  API token ({login['role']}): {login['token']}")
+    return "\n".join(lines)
+
+
+def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, Any]]) -> None:
+    worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"], env=os.environ.copy())
+    print(_banner(host, port, logins), flush=True)
+    try:
+        _Gunicorn(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers or (os.cpu_count() or 1),
+                "worker_class": "gthread",
+                "threads": 4,
+                "accesslog": None,
+                "loglevel": "warning",
+                "timeout": 60,
+            }
+        ).run()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)

@@ -1,0 +1,32 @@
+"""Deadlines as rows: one pending timer per waiting case, replaced whenever the case changes state."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from aftersales.accounts.models import Shop
+
+PENDING, FIRED, OBSOLETE, FAILED = "pending", "fired", "obsolete", "failed"
+
+
+class Timer(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=32)
+    state = models.CharField(max_length=32, help_text="the case state that set this timer")
+    case_version = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"], name="timer_due", condition=models.Q(status="pending")
+            ),
+            models.Index(fields=["shop", "case", "status"], name="timer_shop_case"),
+        ]

@@ -1,0 +1,40 @@
+"""Writing timers: the service that changes a case's state calls ``replace_case_timer`` in the same
+transaction, so a deadline exists exactly while its state does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aftersales.timers.models import OBSOLETE, PENDING, Timer
+
+# The kind of timer each waiting state sets (what happens when its deadline passes).
+KIND_BY_STATE = {
+    "awaiting_buyer_confirmation": "buyer_confirmation_overdue",
+    "pending_merchant": "merchant_overdue",
+    "rejected": "buyer_overdue",
+    "awaiting_return": "return_not_shipped",
+    "return_in_transit": "return_not_received",
+    "awaiting_shipment": "shipment_overdue",
+    "replacement_in_transit": "replacement_auto_confirm",
+    "refunding": "refund_breach",
+    "platform_review": "platform_review_breach",
+}
+
+
+def replace_case_timer(
+    *, shop_id: int, case_id: int, state: str, version: int, deadline_at: datetime | None, now: datetime
+) -> Timer | None:
+    Timer.objects.filter(case_id=case_id, status=PENDING).update(status=OBSOLETE, fired_at=now)
+    kind = KIND_BY_STATE.get(state)
+    if kind is None or deadline_at is None:
+        return None
+    return Timer.objects.create(
+        shop_id=shop_id,
+        case_id=case_id,
+        kind=kind,
+        state=state,
+        case_version=version,
+        due_at=deadline_at,
+        next_attempt_at=deadline_at,
+        created_at=now,
+    )

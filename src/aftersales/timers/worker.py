@@ -1,0 +1,119 @@
+"""The timer worker: fire due deadlines and settle refunds, by calling the same services a person would.
+
+``run_due(now)`` is one pass; ``aftersales timers run`` calls it once, ``aftersales worker`` in a loop.
+Each timer is handled in its own transaction; on PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``
+so several workers share the load and never fire one timer twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from aftersales.cases.services.expire import expire
+from aftersales.cases.services.payment import record_refund_outcome
+from aftersales.core import clock
+from aftersales.core.actors import Actor
+from aftersales.refunds.gateway import configured_gateway
+from aftersales.refunds.models import Refund
+from aftersales.refunds.services import due_for_gateway
+from aftersales.timers.models import FAILED, FIRED, OBSOLETE, PENDING, Timer
+
+log = logging.getLogger("aftersales.worker")
+
+BATCH = 200
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(minutes=1)
+
+
+def _claim(now: datetime) -> Timer | None:
+    rows = Timer.objects.filter(status=PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.first()
+
+
+def _fire_one(now: datetime, summary: Counter[str]) -> bool:
+    """Claim and handle one due timer; False when none is due."""
+    with transaction.atomic():
+        timer = _claim(now)
+        if timer is None:
+            return False
+        try:
+            with transaction.atomic():
+                outcome = expire(timer.case_id, state=timer.state, version=timer.case_version)
+        except Exception as exc:  # a failing handler must not stop the others; it backs off and shows
+            log.exception("timer %s (%s) failed", timer.pk, timer.kind)
+            timer.attempts += 1
+            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            timer.status = FAILED if timer.attempts >= MAX_ATTEMPTS else PENDING
+            timer.next_attempt_at = now + BACKOFF * (2 ** (timer.attempts - 1))
+            timer.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            summary[f"failed:{timer.kind}"] += 1
+            return True
+        # ``expire`` may have replaced this case's timers; re-read the row's status before closing it.
+        Timer.objects.filter(pk=timer.pk).update(
+            status=FIRED if outcome == "fired" else OBSOLETE, fired_at=now
+        )
+        summary[f"{outcome}:{timer.kind}"] += 1
+        return True
+
+
+def settle_refunds(now: datetime, summary: Counter[str]) -> None:
+    gateway = configured_gateway()
+    for refund_id in due_for_gateway(now):
+        refund = Refund.objects.get(pk=refund_id)
+        outcome = gateway.outcome(refund, now=now)
+        if outcome is None:
+            continue
+        record_refund_outcome(refund_id, actor=Actor.payment(gateway.name), status=outcome, at=now)
+        summary[f"refund_{outcome}"] += 1
+
+
+def run_due(now: datetime | None = None, *, limit: int | None = None) -> dict[str, Any]:
+    """One pass: every timer due at ``now`` once, then the refunds the gateway has settled."""
+    at = now or clock.now()
+    summary: Counter[str] = Counter()
+    handled = 0
+    while (limit is None or handled < limit) and _fire_one(at, summary):
+        handled += 1
+    settle_refunds(at, summary)
+    return _report(at, summary)
+
+
+def _report(at: datetime, summary: Counter[str]) -> dict[str, Any]:
+    by_kind: dict[str, dict[str, int]] = {"fired": {}, "obsolete": {}, "failed": {}}
+    refunds = {"succeeded": summary.pop("refund_succeeded", 0), "failed": summary.pop("refund_failed", 0)}
+    for key, count in summary.items():
+        outcome, kind = key.split(":", 1)
+        by_kind[outcome][kind] = count
+    return {
+        "now": at.isoformat(),
+        "fired": sum(by_kind["fired"].values()),
+        "obsolete": sum(by_kind["obsolete"].values()),
+        "failed": sum(by_kind["failed"].values()),
+        "by_kind": by_kind,
+        "refunds": refunds,
+    }
+
+
+def run_forever(poll_seconds: float, stop: Any = None) -> None:
+    """Poll until ``stop`` (an Event-like object) is set."""
+    log.info("timer worker started, polling every %ss", poll_seconds)
+    while stop is None or not stop.is_set():
+        try:
+            report = run_due()
+            if report["fired"] or report["failed"] or any(report["refunds"].values()):
+                log.info("timers: %s", report)
+        except Exception:
+            log.exception("timer pass failed; retrying")
+        finally:
+            connection.close()
+        if stop is not None:
+            stop.wait(poll_seconds)
+        else:
+            time.sleep(poll_seconds)
