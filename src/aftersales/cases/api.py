@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from aftersales.api.auth import actor_of, require
 from aftersales.cases import queries, services
@@ -172,7 +172,7 @@ def _view(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post("/after-sales", response={201: CaseOut})
-def create_case(request: HttpRequest, body: ApplyIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, body: ApplyIn) -> Status[dict[str, Any]]:
     actor = require(request, BUYER)
     case = services.apply(
         services.Application(
@@ -187,7 +187,7 @@ def create_case(request: HttpRequest, body: ApplyIn) -> tuple[int, dict[str, Any
         ),
         actor=actor,
     )
-    return 201, _view(request, case.pk)
+    return Status(201, _view(request, case.pk))
 
 
 @router.get("/after-sales", response=CasePage)

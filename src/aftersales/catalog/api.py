@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from aftersales.api.auth import require
 from aftersales.catalog import services
@@ -51,9 +51,9 @@ def _out(row: Sku) -> dict[str, Any]:
 
 
 @router.post("/skus", response={201: SkuOut})
-def create_sku(request: HttpRequest, body: SkuIn) -> tuple[int, dict[str, Any]]:
+def create_sku(request: HttpRequest, body: SkuIn) -> Status[dict[str, Any]]:
     actor = require(request, MERCHANT)
-    return 201, _out(services.create_sku(actor=actor, **body.dict()))
+    return Status(201, _out(services.create_sku(actor=actor, **body.dict())))
 
 
 @router.patch("/skus/{sku}", response=SkuOut)

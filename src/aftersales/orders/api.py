@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from aftersales.api.auth import actor_of, require
 from aftersales.cases.queries import order_entry
@@ -98,7 +98,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 @router.post("/orders", response={201: OrderOut})
-def create_order(request: HttpRequest, body: OrderIn) -> tuple[int, dict[str, Any]]:
+def create_order(request: HttpRequest, body: OrderIn) -> Status[dict[str, Any]]:
     actor = require(request, MERCHANT)
     paid_at = _aware(body.paid_at)
     assert paid_at is not None
@@ -117,7 +117,7 @@ def create_order(request: HttpRequest, body: OrderIn) -> tuple[int, dict[str, An
         signed_at=_aware(body.signed_at),
         return_freight_insured=body.return_freight_insured,
     )
-    return 201, _view(order.order_sn, actor)
+    return Status(201, _view(order.order_sn, actor))
 
 
 @router.get("/orders/{order_sn}", response=OrderOut)

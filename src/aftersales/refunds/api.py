@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from aftersales.api.auth import require
 from aftersales.cases.services import record_refund_outcome
@@ -28,9 +28,9 @@ class Accepted(Schema):
 
 
 @router.post("/payments/refund-events", response={202: Accepted})
-def refund_event(request: HttpRequest, body: RefundEventIn) -> tuple[int, dict[str, object]]:
+def refund_event(request: HttpRequest, body: RefundEventIn) -> Status[dict[str, object]]:
     caller = require(request, PLATFORM)
     refund = record_refund_outcome(
         body.refund_id, actor=Actor.payment(caller.id), status=body.status, at=body.at, reason=body.reason
     )
-    return 202, {"refund_id": refund.pk, "status": refund.status}
+    return Status(202, {"refund_id": refund.pk, "status": refund.status})

@@ -11,5 +11,7 @@ from aftersales.accounts.models import Membership
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    membership = Membership.objects.select_related("shop", "buyer").filter(user_id=int(request.user.pk or 0)).first()
+    membership = (
+        Membership.objects.select_related("shop", "buyer").filter(user_id=int(request.user.pk or 0)).first()
+    )
     return render(request, "web/home.html", {"membership": membership})
