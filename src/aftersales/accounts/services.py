@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
@@ -27,7 +28,11 @@ def create_shop(code: str, *, name: str, default_return_address: dict[str, str] 
     try:
         with transaction.atomic():
             return Shop.objects.create(
-                code=code, name=name, default_return_address=default_return_address, created_at=clock.now()
+                code=code,
+                name=name,
+                time_zone=settings.SHOP_TIME_ZONE,
+                default_return_address=default_return_address,
+                created_at=clock.now(),
             )
     except IntegrityError as exc:
         raise ValidationFailed(field="code", message=f"shop {code} already exists") from exc
