@@ -8,6 +8,8 @@ from aftersales.api import problems
 from aftersales.api.auth import TokenAuth
 from aftersales.cases.api import router as cases_router
 from aftersales.catalog.api import router as catalog_router
+from aftersales.chat.api import router as chat_router
+from aftersales.logistics.api import router as logistics_router
 from aftersales.orders.api import router as orders_router
 from aftersales.refunds.api import router as refunds_router
 
@@ -23,3 +25,5 @@ api.add_router("", catalog_router)
 api.add_router("", orders_router)
 api.add_router("", cases_router)
 api.add_router("", refunds_router)
+api.add_router("", chat_router)
+api.add_router("", logistics_router)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from ninja import Field, Query, Router, Schema, Status
 
 from aftersales.api.auth import actor_of, require
 from aftersales.cases import queries, services
+from aftersales.cases.evidence import evidence as case_evidence
 from aftersales.core import clock
-from aftersales.core.actors import BUYER, MERCHANT, PLATFORM
+from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
+from aftersales.core.errors import ValidationFailed
 
 router = Router(tags=["after-sales"])
 
@@ -35,6 +38,7 @@ class ApplyIn(Schema):
     exchange_sku: str | None = Field(None, max_length=64)
     description: str = Field("", max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=9)
+    address: AddressIn | None = None
 
 
 class VersionIn(Schema):
@@ -51,6 +55,16 @@ class RejectIn(VersionIn):
 
 class ReceiveReturnIn(VersionIn):
     accept: bool
+    note: str = Field("", max_length=1000)
+    resellable: bool = False
+
+
+class ShipIn(VersionIn):
+    carrier: str = Field(min_length=1, max_length=16)
+    tracking_no: str = Field(min_length=1, max_length=64)
+
+
+class NoteIn(VersionIn):
     note: str = Field("", max_length=1000)
 
 
@@ -173,7 +187,9 @@ def _view(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 @router.post("/after-sales", response={201: CaseOut})
 def create_case(request: HttpRequest, body: ApplyIn) -> Status[dict[str, Any]]:
-    actor = require(request, BUYER)
+    actor = require(request, BUYER, MERCHANT)
+    if actor.role == MERCHANT:
+        return Status(201, _view(request, _propose(body, actor).pk))
     case = services.apply(
         services.Application(
             order_sn=body.order_sn,
@@ -188,6 +204,21 @@ def create_case(request: HttpRequest, body: ApplyIn) -> Status[dict[str, Any]]:
         actor=actor,
     )
     return Status(201, _view(request, case.pk))
+
+
+def _propose(body: ApplyIn, actor: Actor) -> Any:
+    if body.type != "reship":
+        raise ValidationFailed(field="type", message="a merchant may only propose a reship for the buyer")
+    return services.propose_reship(
+        services.Proposal(
+            order_sn=body.order_sn,
+            items=[(i.sku, i.qty) for i in body.items],
+            reason_code=body.reason_code,
+            address=body.address.dict() if body.address else None,
+            description=body.description,
+        ),
+        actor=actor,
+    )
 
 
 @router.get("/after-sales", response=CasePage)
@@ -223,7 +254,12 @@ def reject(request: HttpRequest, case_id: int, body: RejectIn) -> dict[str, Any]
 @router.post("/after-sales/{case_id}/receive_return", response=CaseOut)
 def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) -> dict[str, Any]:
     services.receive_return(
-        case_id, actor=actor_of(request), accept=body.accept, note=body.note, version=body.version
+        case_id,
+        actor=actor_of(request),
+        accept=body.accept,
+        note=body.note,
+        resellable=body.resellable,
+        version=body.version,
     )
     return _view(request, case_id)
 
@@ -274,3 +310,57 @@ def decide(request: HttpRequest, case_id: int, body: DecideIn) -> dict[str, Any]
         case_id, actor=actor_of(request), decision=body.decision, note=body.note, version=body.version
     )
     return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/confirm", response=CaseOut)
+def confirm(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+    services.confirm(case_id, actor=actor_of(request), version=body.version if body else None)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/decline", response=CaseOut)
+def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> dict[str, Any]:
+    services.decline(
+        case_id,
+        actor=actor_of(request),
+        version=body.version if body else None,
+        reason=body.note if body else "",
+    )
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/ship", response=CaseOut)
+def ship(request: HttpRequest, case_id: int, body: ShipIn) -> dict[str, Any]:
+    services.ship(
+        case_id,
+        actor=actor_of(request),
+        carrier=body.carrier,
+        tracking_no=body.tracking_no,
+        version=body.version,
+    )
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/confirm_received", response=CaseOut)
+def confirm_received(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+    services.confirm_received(case_id, actor=actor_of(request), version=body.version if body else None)
+    return _view(request, case_id)
+
+
+@router.post("/after-sales/{case_id}/refund_instead", response=CaseOut)
+def refund_instead(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> dict[str, Any]:
+    services.refund_instead(
+        case_id,
+        actor=actor_of(request),
+        version=body.version if body else None,
+        note=body.note if body else "",
+    )
+    return _view(request, case_id)
+
+
+@router.get("/after-sales/{case_id}/evidence", response=None)
+def evidence(request: HttpRequest, case_id: int, format: Literal["json", "html"] = "json") -> HttpResponse:
+    record = case_evidence(case_id, actor_of(request))
+    if format == "html":
+        return render(request, "cases/evidence.html", {"record": record})
+    return JsonResponse(record, json_dumps_params={"ensure_ascii": False})

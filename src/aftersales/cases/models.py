@@ -87,6 +87,11 @@ class AfterSale(models.Model):
         self.due_sort = self.deadline_at or NO_DEADLINE
         return self._event(action, actor=actor, at=at, before=before, data=data)
 
+    def move_deadline(self, deadline_at: datetime) -> None:
+        """An outside fact (a carrier's delivery scan) brings the current state's deadline forward."""
+        self.deadline_at = deadline_at
+        self.due_sort = deadline_at
+
     def note(
         self, action: str, *, actor: Actor, at: datetime, data: dict[str, Any] | None = None
     ) -> CaseEvent:

@@ -153,10 +153,13 @@ class QueueFilter:
     limit: int = 20
 
 
-def _decode_cursor(cursor: str) -> tuple[str, int]:
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        return str(raw[0]), int(raw[1])
+        at, pk = datetime.fromisoformat(str(raw[0])), int(raw[1])
+        if at.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return at, pk
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise ValidationFailed(field="cursor", message="cursor is not one this API gave out") from exc
 
@@ -190,14 +193,12 @@ def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSal
         qs = qs.filter(due_sort__gte=now)
     if f.sort == "deadline":
         if f.cursor:
-            key, pk = _decode_cursor(f.cursor)
-            at = datetime.fromisoformat(key)
+            at, pk = _decode_cursor(f.cursor)
             qs = qs.filter(Q(due_sort__gt=at) | Q(due_sort=at, id__gt=pk))
         qs = qs.order_by("due_sort", "id")
     else:
         if f.cursor:
-            key, pk = _decode_cursor(f.cursor)
-            at = datetime.fromisoformat(key)
+            at, pk = _decode_cursor(f.cursor)
             qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
         qs = qs.order_by("-created_at", "-id")
     page = list(qs[: f.limit + 1])

@@ -31,3 +31,36 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return self.sku
+
+
+RESERVED, CONSUMED, RELEASED = "reserved", "consumed", "released"
+
+
+class StockReservation(models.Model):
+    """Units held for a case's replacement: reserved on agree, consumed on ship, released on close."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT)
+    case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="reservations")
+    qty = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, default=RESERVED)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "case", "status"], name="reservation_case")]
+
+
+class RestockAlert(models.Model):
+    """Raised when an agreement found too little stock (库存紧张，可提前与供应商沟通); cleared by a restock."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE)
+    needed = models.PositiveIntegerField()
+    available = models.BigIntegerField()
+    case_id_hint = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "resolved_at"], name="restock_alert_open")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from aftersales.catalog import stock as stock_moves
 from aftersales.catalog.models import Sku
 from aftersales.core import clock
 from aftersales.core.actors import Actor
@@ -59,4 +60,6 @@ def set_stock(*, actor: Actor, sku: str, stock: int | None = None, stock_delta: 
         row.stock = new_stock
         row.updated_at = clock.now()
         row.save(update_fields=["stock", "updated_at"])
+        if row.available > 0:
+            stock_moves.resolve_alerts(shop_id=row.shop_id, sku_id=row.pk, at=row.updated_at)
         return row

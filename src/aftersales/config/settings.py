@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "aftersales.refunds",
     "aftersales.timers",
     "aftersales.risk",
+    "aftersales.chat",
     "aftersales.web",
 ]
 

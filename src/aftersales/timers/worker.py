@@ -45,7 +45,7 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
             return False
         try:
             with transaction.atomic():
-                outcome = expire(timer.case_id, state=timer.state, version=timer.case_version)
+                outcome = expire(timer.case_id, state=timer.state)
         except Exception as exc:  # a failing handler must not stop the others; it backs off and shows
             log.exception("timer %s (%s) failed", timer.pk, timer.kind)
             timer.attempts += 1

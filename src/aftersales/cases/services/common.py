@@ -3,6 +3,8 @@ saving the change with its one event, its timer and the refund it starts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -12,9 +14,14 @@ from aftersales.accounts.models import Shop
 from aftersales.cases import transitions as t
 from aftersales.cases.deadlines import deadline_for
 from aftersales.cases.models import AfterSale, CaseEvent
+from aftersales.catalog import stock
+from aftersales.catalog.models import RESERVED
+from aftersales.chat import services as chat
+from aftersales.chat.cards import cards_for
+from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, Actor
 from aftersales.core.calendar import BusinessCalendar
-from aftersales.core.errors import Forbidden, NotFound, StaleVersion
+from aftersales.core.errors import Forbidden, InsufficientStock, NotFound, StaleVersion
 from aftersales.logistics.models import RETURN
 from aftersales.orders.models import Order
 from aftersales.refunds import services as refunds
@@ -75,6 +82,7 @@ def transition(
         _prepare_refund(case, actor)
     case.save()
     event.save()
+    _move_stock(case, action, at)
     replace_case_timer(
         shop_id=case.shop_id,
         case_id=case.pk,
@@ -94,7 +102,76 @@ def transition(
             calendar=calendar,
             goods_received_at=at if action.startswith("receive_return") else None,
         )
+    _post_cards(case, event)
     return event
+
+
+def _replacement_lines(case: AfterSale) -> list[tuple[str, int]]:
+    items = list(case.items.all())
+    if case.type == t.EXCHANGE:
+        return [(case.exchange_sku, sum(i.qty for i in items))]
+    return sorted((i.sku_code, i.qty) for i in items)
+
+
+def _move_stock(case: AfterSale, action: str, at: datetime) -> None:
+    """Reserve when a replacement is promised, consume when it ships, release when it will not ship."""
+    if case.type not in t.GOODS_TYPES:
+        return
+    held = case.reservations.filter(status=RESERVED).exists()
+    promised = case.state == t.AWAITING_SHIPMENT or (
+        case.type == t.EXCHANGE and case.state == t.AWAITING_RETURN
+    )
+    if action == "ship":
+        stock.consume(case_id=case.pk, at=at)
+    elif promised and not held:
+        for sku, qty in _replacement_lines(case):
+            stock.reserve(shop_id=case.shop_id, sku=sku, qty=qty, case_id=case.pk, at=at)
+    elif held and (case.state in t.FINAL_STATES or case.state == t.REFUNDING):
+        stock.release(case_id=case.pk, at=at)
+
+
+def _post_cards(case: AfterSale, event: CaseEvent) -> None:
+    refund = Refund.objects.filter(case_id=case.pk).first()
+    facts = {
+        "id": case.pk,
+        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+        "items": [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()],
+        "return_address": case.return_address,
+        "refund_amount_fen": refund.amount_fen if refund else case.refund_fen + case.freight_refund_fen,
+        "refund_due_by": refund.due_by.isoformat() if refund else None,
+    }
+    chat.post_cards(
+        order=case.order,
+        case_id=case.pk,
+        cards=cards_for(
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            case_type=case.type,
+            event_data=event.data,
+            case=facts,
+        ),
+        at=event.at,
+    )
+
+
+@contextmanager
+def restock_alert_on_shortage(case_id: int) -> Iterator[None]:
+    """Around a command's transaction: a refused reservation still leaves its restock alert."""
+    try:
+        yield
+    except InsufficientStock as exc:
+        shop_id = AfterSale.objects.filter(pk=case_id).values_list("shop_id", flat=True).first()
+        if shop_id is not None:
+            stock.raise_restock_alert(
+                shop_id=shop_id,
+                sku=str(exc.params.get("sku")),
+                needed=int(exc.params.get("needed", 0)),
+                available=int(exc.params.get("available", 0)),
+                case_id=case_id,
+                at=clock.now(),
+            )
+        raise
 
 
 def save_note(case: AfterSale, action: str, *, actor: Actor, at: datetime, data: dict[str, Any]) -> CaseEvent:

@@ -14,15 +14,16 @@ from aftersales.core.actors import Actor
 ALERT_ONLY = frozenset({t.REFUNDING, t.PLATFORM_REVIEW})
 
 
-def expire(case_id: int, *, state: str, version: int) -> str:
-    """Act on the deadline of ``state`` if the case is still where the timer found it.
+def expire(case_id: int, *, state: str) -> str:
+    """Act on the deadline of ``state`` if the case is still in it and its deadline has passed.
 
-    Returns ``fired`` or ``obsolete`` (the case moved on since the timer was set)."""
+    Every change of state replaces the case's pending timer, so a pending timer always belongs to the
+    current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
     with transaction.atomic():
         case = AfterSale.objects.select_for_update().select_related("shop").filter(pk=case_id).first()
-        if case is None or case.state != state or case.version != version:
-            return "obsolete"
         now = clock.now()
+        if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:
+            return "obsolete"
         system = Actor.system()
         if state in ALERT_ONLY:
             save_note(case, "deadline_breached", actor=system, at=now, data={"state": state,

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import load_for_action, transition
+from aftersales.cases.services.common import load_for_action, restock_alert_on_shortage, transition
+from aftersales.catalog import stock
 from aftersales.core import clock
 from aftersales.core.actors import Actor
 from aftersales.core.errors import ValidationFailed
@@ -30,7 +31,7 @@ def _clean_address(address: dict[str, Any] | None) -> dict[str, str] | None:
 def agree(
     case_id: int, *, actor: Actor, version: int | None = None, return_address: dict[str, Any] | None = None
 ) -> AfterSale:
-    with transaction.atomic():
+    with restock_alert_on_shortage(case_id), transaction.atomic():
         case = load_for_action(case_id, actor, "agree", version)
         now = clock.now()
         data: dict[str, Any] = {}
@@ -57,7 +58,13 @@ def reject(case_id: int, *, actor: Actor, reason: str, version: int | None = Non
 
 
 def receive_return(
-    case_id: int, *, actor: Actor, accept: bool, note: str = "", version: int | None = None
+    case_id: int,
+    *,
+    actor: Actor,
+    accept: bool,
+    note: str = "",
+    resellable: bool = False,
+    version: int | None = None,
 ) -> AfterSale:
     note = note.strip()
     if not accept and not note:
@@ -65,5 +72,10 @@ def receive_return(
     with transaction.atomic():
         case = load_for_action(case_id, actor, "receive_return", version)
         action = "receive_return:accept" if accept else "receive_return:refuse"
-        transition(case, action, actor=actor, at=clock.now(), data={"accept": accept, "note": note})
+        now = clock.now()
+        data = {"accept": accept, "note": note, "resellable": accept and resellable}
+        transition(case, action, actor=actor, at=now, data=data)
+        if accept and resellable:
+            for item in case.items.all():
+                stock.restock(shop_id=case.shop_id, sku=item.sku_code, qty=item.qty, at=now)
         return case

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import load_for_action, transition
+from aftersales.cases.services.common import load_for_action, restock_alert_on_shortage, transition
 from aftersales.core import clock
 from aftersales.core.actors import Actor
 from aftersales.core.errors import ValidationFailed
@@ -19,7 +19,7 @@ def decide(case_id: int, *, actor: Actor, decision: str, note: str, version: int
     note = note.strip()
     if not note:
         raise ValidationFailed(field="note", message="a platform decision needs a note both sides can read")
-    with transaction.atomic():
+    with restock_alert_on_shortage(case_id), transaction.atomic():
         case = load_for_action(case_id, actor, "decide", version)
         if decision == "refund":
             # Liability for a refund the platform orders is recorded against the merchant.

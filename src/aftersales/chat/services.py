@@ -1,0 +1,123 @@
+"""Chat commands: text messages both ways, the system's cards, and reply templates."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from aftersales.chat.cards import Card
+from aftersales.chat.models import Conversation, Message, ReplyTemplate
+from aftersales.core import clock
+from aftersales.core.actors import BUYER, MERCHANT, SYSTEM, Actor
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.orders.models import Order
+
+MAX_TEXT = 2000
+PLACEHOLDERS = ("buyer_name", "order_sn", "tracking_no", "carrier", "deadline", "amount", "case_id")
+
+
+def conversation_for(order: Order, *, at: datetime) -> Conversation:
+    found = Conversation.objects.filter(order=order).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(shop_id=order.shop_id, order=order, created_at=at)
+    except IntegrityError:
+        return Conversation.objects.get(order=order)
+
+
+def _order_for(actor: Actor, order_sn: str) -> Order:
+    order = Order.objects.filter(order_sn=order_sn).first()
+    if order is None:
+        raise NotFound(what="order")
+    if actor.role == MERCHANT and order.shop_id != actor.shop_id:
+        raise NotFound(what="order")
+    if actor.role == BUYER and order.buyer_id != actor.buyer_id:
+        raise NotFound(what="order")
+    if actor.role not in (BUYER, MERCHANT):
+        raise NotFound(what="order")
+    return order
+
+
+def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise ValidationFailed(field="text", message=f"a message has 1 to {MAX_TEXT} characters")
+    order = _order_for(actor, order_sn)
+    now = clock.now()
+    conversation = conversation_for(order, at=now)
+    return Message.objects.create(
+        shop_id=order.shop_id,
+        conversation=conversation,
+        at=now,
+        sender_role=actor.role,
+        sender_id=actor.id,
+        to=MERCHANT if actor.role == BUYER else BUYER,
+        text=text,
+    )
+
+
+def post_cards(*, order: Order, case_id: int, cards: list[Card], at: datetime) -> list[Message]:
+    """Post the cards of one change; called inside the transaction that makes the change."""
+    if not cards:
+        return []
+    conversation = conversation_for(order, at=at)
+    return Message.objects.bulk_create(
+        Message(
+            shop_id=order.shop_id,
+            conversation=conversation,
+            at=at,
+            sender_role=SYSTEM,
+            sender_id="system",
+            to=card.to,
+            card_type=card.type,
+            case_id=case_id,
+            card_data=card.data,
+        )
+        for card in cards
+    )
+
+
+def messages(*, actor: Actor, order_sn: str) -> list[Message]:
+    """The conversation as the actor sees it: every text, and the cards addressed to their side."""
+    order = _order_for(actor, order_sn)
+    rows = Message.objects.filter(conversation__order=order).order_by("at", "id")
+    return [m for m in rows if not m.card_type or m.to in (actor.role, "both")]
+
+
+def save_template(*, actor: Actor, name: str, body: str) -> ReplyTemplate:
+    if actor.role != MERCHANT or actor.shop_id is None:
+        raise NotFound(what="shop")
+    name, body = name.strip(), body.strip()
+    if not name or not body:
+        raise ValidationFailed(field="body", message="a template needs a name and a body")
+    unknown = {f for _, f, _, _ in string.Formatter().parse(body) if f} - set(PLACEHOLDERS)
+    if unknown:
+        raise ValidationFailed(
+            field="body",
+            message=f"unknown placeholders {sorted(unknown)}; use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
+        )
+    template, _ = ReplyTemplate.objects.update_or_create(
+        shop_id=actor.shop_id, name=name, defaults={"body": body, "created_at": clock.now()}
+    )
+    return template
+
+
+def templates(*, actor: Actor) -> list[ReplyTemplate]:
+    if actor.role != MERCHANT or actor.shop_id is None:
+        raise NotFound(what="shop")
+    return list(ReplyTemplate.objects.filter(shop_id=actor.shop_id).order_by("name"))
+
+
+def render_template(body: str, values: dict[str, Any]) -> str:
+    """Fill the placeholders a template uses; those without a value stay visible as ``{name}``."""
+    return string.Formatter().vformat(body, (), _Missing(values))
+
+
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
