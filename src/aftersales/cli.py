@@ -56,6 +56,18 @@ def cmd_shop_create(args: argparse.Namespace) -> None:
     print(json.dumps({"shop": shop.code}))
 
 
+def cmd_shop_calendar(args: argparse.Namespace) -> None:
+    from aftersales.accounts.services import get_shop, update_shop_calendar
+
+    shop = update_shop_calendar(
+        get_shop(args.code),
+        holidays=args.holiday if args.holiday is not None else None,
+        working_days=args.working_day if args.working_day is not None else None,
+    )
+    print(json.dumps({"shop": shop.code, "extra_holidays": shop.extra_holidays,
+                      "extra_working_days": shop.extra_working_days}))  # fmt: skip
+
+
 def cmd_token_create(args: argparse.Namespace) -> None:
     from aftersales.accounts.services import create_token, ensure_buyer, get_shop
 
@@ -156,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     shop_create.add_argument("--name")
     shop_create.add_argument("--return-address", help='JSON {"name", "phone", "address"}')
     shop_create.set_defaults(func=cmd_shop_create)
+    shop_calendar = shop.add_parser("calendar", help="set the shop's own holidays and make-up working days")
+    shop_calendar.add_argument("code")
+    shop_calendar.add_argument("--holiday", action="append", help="YYYY-MM-DD; repeat; replaces the list")
+    shop_calendar.add_argument("--working-day", action="append", help="YYYY-MM-DD; repeat; replaces the list")
+    shop_calendar.set_defaults(func=cmd_shop_calendar)
 
     token = sub.add_parser("token").add_subparsers(dest="token_command", required=True)
     token_create = token.add_parser("create")

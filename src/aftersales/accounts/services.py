@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -118,3 +119,46 @@ def create_user(
         return Membership.objects.create(
             user=user, role=role, shop=shop if role == MERCHANT else None, buyer=buyer
         )
+
+
+def _parse_days(values: list[str], field: str) -> list[str]:
+    days = []
+    for value in values:
+        try:
+            days.append(date.fromisoformat(value.strip()).isoformat())
+        except ValueError as exc:
+            raise ValidationFailed(
+                field=field, message=f"{value!r} is not a date in the form YYYY-MM-DD, e.g. 2026-12-31"
+            ) from exc
+    return days
+
+
+def update_shop_calendar(
+    shop: Shop,
+    *,
+    holidays: list[str] | None = None,
+    working_days: list[str] | None = None,
+    default_return_address: dict[str, str] | None = None,
+) -> Shop:
+    """A shop's own days off and make-up working days on top of the national calendar, and its default
+    return address. Lists replace what was there; a date in another format is refused and nothing changes."""
+    new_holidays = sorted(set(_parse_days(holidays, "extra_holidays"))) if holidays is not None else None
+    new_working = (
+        sorted(set(_parse_days(working_days, "extra_working_days"))) if working_days is not None else None
+    )
+    both = set(new_holidays or shop.extra_holidays) & set(new_working or shop.extra_working_days)
+    if both:
+        raise ValidationFailed(
+            field="extra_holidays", message=f"{sorted(both)} cannot be a holiday and a working day"
+        )
+    if default_return_address is not None:
+        cleaned = {k: str(default_return_address.get(k, "")).strip() for k in ("name", "phone", "address")}
+        if not all(cleaned.values()):
+            raise ValidationFailed(field="default_return_address", message="needs name, phone and address")
+        shop.default_return_address = cleaned
+    if new_holidays is not None:
+        shop.extra_holidays = new_holidays
+    if new_working is not None:
+        shop.extra_working_days = new_working
+    shop.save(update_fields=["extra_holidays", "extra_working_days", "default_return_address"])
+    return shop

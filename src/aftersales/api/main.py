@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from aftersales.accounts.api import router as accounts_router
 from aftersales.api import problems
 from aftersales.api.auth import TokenAuth
 from aftersales.cases.api import router as cases_router
@@ -12,6 +13,7 @@ from aftersales.chat.api import router as chat_router
 from aftersales.logistics.api import router as logistics_router
 from aftersales.orders.api import router as orders_router
 from aftersales.refunds.api import router as refunds_router
+from aftersales.timers.api import router as timers_router
 
 api = NinjaAPI(
     title="aftersales",
@@ -21,9 +23,11 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 problems.install(api)
+api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", orders_router)
 api.add_router("", cases_router)
 api.add_router("", refunds_router)
 api.add_router("", chat_router)
 api.add_router("", logistics_router)
+api.add_router("", timers_router)
