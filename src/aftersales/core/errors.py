@@ -58,9 +58,20 @@ class NotFound(DomainError):
     title = gettext_lazy("Not found")
 
     def detail(self) -> str:
+        what = str(self.params.get("what", "resource"))
         return _("No %(what)s with this identifier exists for you.") % {
-            "what": self.params.get("what", _("resource"))
+            "what": NOT_FOUND_WHAT.get(what, what)
         }
+
+
+NOT_FOUND_WHAT = {
+    "order": gettext_lazy("order"),
+    "SKU": gettext_lazy("SKU"),
+    "after-sales case": gettext_lazy("after-sales case"),
+    "shop": gettext_lazy("shop"),
+    "refund": gettext_lazy("refund"),
+    "resource": gettext_lazy("resource"),
+}
 
 
 class Unauthenticated(DomainError):
@@ -129,7 +140,7 @@ class OrderExists(DomainError):
 
 
 ENTRY_CLOSED_REASONS = {
-    "suspected_abuse": gettext_lazy("closed for suspected abuse (repeated applications for the same item)"),
+    "suspected_abuse": gettext_lazy("suspected abuse (repeated applications for the same item)"),
     "platform": gettext_lazy("closed by the platform"),
     "max_applications_reached": gettext_lazy("all applications for this order have been used"),
     "window_expired": gettext_lazy("the after-sales period has ended"),
@@ -144,9 +155,9 @@ class EntryClosed(DomainError):
     def detail(self) -> str:
         reason = self.params.get("entry_closed_reason", "")
         label = ENTRY_CLOSED_REASONS.get(reason, reason)
-        return _("The after-sales entry of this order is %(reason)s. Only the platform can reopen it.") % {
-            "reason": label
-        }
+        return _(
+            "The after-sales entry of this order is closed: %(reason)s. Only the platform can reopen it."
+        ) % {"reason": label}
 
 
 class CaseAlreadyOpen(DomainError):
