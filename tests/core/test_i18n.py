@@ -130,7 +130,7 @@ def test_every_error_title_is_translated(error_class: type[DomainError]) -> None
 def test_entry_closed_reason_reads_as_one_chinese_sentence(reason: str) -> None:
     with translation.override("zh-hans"):
         detail = errors.EntryClosed(entry_closed_reason=reason).detail()
-    assert detail.startswith("该订单的售后入口已关闭（")
+    assert detail.startswith("该订单的售后入口已关闭：")
     assert not re.search(r"[A-Za-z]", detail), detail
 
 
