@@ -117,6 +117,21 @@ def cmd_timers_run(args: argparse.Namespace) -> None:
     print(json.dumps(run_due(at), ensure_ascii=False))
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from aftersales.orders.importer import import_lines, read_json_lines
+
+    try:
+        total = sum(1 for _ in read_json_lines(args.file))
+    except OSError as exc:
+        _fail(f"cannot read {args.file}: {exc.strerror}")
+    with tqdm(total=total, unit="line", disable=args.quiet or None, file=sys.stderr) as bar:
+        summary = import_lines(read_json_lines(args.file), batch_size=args.batch, progress=bar.update)
+    print(json.dumps({"orders": summary.orders, "items": summary.items, "cases": summary.cases,
+                      "skus_created": summary.skus_created, "buyers_created": summary.buyers_created}))  # fmt: skip
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from django.conf import settings
 
@@ -144,8 +159,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     serve(host=args.host, port=args.port, workers=args.workers, logins=logins)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is exit code 2 with a one-line reason, like bad input (argparse alone prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aftersales", description="After-sales service (售后).")
+    parser = _Parser(prog="aftersales", description="After-sales service (售后).")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the pages, the API and the timer worker")
@@ -160,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=cmd_migrate)
+
+    importer = sub.add_parser("import", help="bulk-load orders (with items and past cases) from JSON Lines")
+    importer.add_argument("file")
+    importer.add_argument("--batch", type=int, default=2000, help="lines per transaction")
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
+    importer.set_defaults(func=cmd_import)
     sub.add_parser("demo", help="fill an empty database with demo data").set_defaults(func=cmd_demo)
 
     shop = sub.add_parser("shop").add_subparsers(dest="shop_command", required=True)

@@ -34,7 +34,7 @@ class ApplyIn(Schema):
     type: Literal["refund_only", "return_refund", "exchange", "reship"]
     reason_code: str = Field(min_length=1, max_length=32)
     items: list[ItemIn] = Field(min_length=1, max_length=100)
-    refund_fen: int | None = Field(None, ge=1)
+    refund_fen: int | None = None  # policy rule 7 checks it: amount_exceeds_refundable
     exchange_sku: str | None = Field(None, max_length=64)
     description: str = Field("", max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=9)
@@ -70,7 +70,7 @@ class NoteIn(VersionIn):
 
 class ReapplyIn(VersionIn):
     reason_code: str | None = Field(None, max_length=32)
-    refund_fen: int | None = Field(None, ge=1)
+    refund_fen: int | None = None  # policy rule 7 checks it: amount_exceeds_refundable
     description: str | None = Field(None, max_length=2000)
     evidence: list[str] | None = Field(None, max_length=9)
 

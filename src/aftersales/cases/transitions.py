@@ -92,6 +92,7 @@ TRANSITIONS: dict[tuple[str, str], Edge] = {
     (AWAITING_BUYER_CONFIRMATION, "decline"): _edge(_to(CLOSED), BUYER, close_reason="buyer_declined"),
     (AWAITING_BUYER_CONFIRMATION, "cancel"): _edge(_to(CLOSED), BUYER, close_reason="buyer_cancelled"),
     (AWAITING_BUYER_CONFIRMATION, "expire"): _edge(_to(CLOSED), SYSTEM, close_reason="buyer_overdue"),
+    (AWAITING_BUYER_CONFIRMATION, "escalate"): _edge(_to(PLATFORM_REVIEW, frozenset({RESHIP})), PLATFORM),
     # The merchant's decision.
     (PENDING_MERCHANT, "agree"): _edge(
         {REFUND_ONLY: REFUNDING, RETURN_REFUND: AWAITING_RETURN, EXCHANGE: AWAITING_RETURN, RESHIP: AWAITING_SHIPMENT},

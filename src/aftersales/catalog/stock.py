@@ -80,6 +80,10 @@ def restock(*, shop_id: int, sku: str, qty: int, at: datetime) -> Sku:
 
 
 def resolve_alerts(*, shop_id: int, sku_id: int, at: datetime) -> None:
-    RestockAlert.objects.filter(shop_id=shop_id, sku_id=sku_id, resolved_at__isnull=True).update(
-        resolved_at=at
-    )
+    """Resolve the open alerts of the SKU that its available stock now covers."""
+    row = Sku.objects.filter(pk=sku_id).first()
+    if row is None:
+        return
+    RestockAlert.objects.filter(
+        shop_id=shop_id, sku_id=sku_id, resolved_at__isnull=True, needed__lte=row.available
+    ).update(resolved_at=at)

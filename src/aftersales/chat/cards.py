@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ def cards_for(
     to_state: str,
     case_type: str,
     event_data: dict[str, Any],
-    case: dict[str, Any],
+    case: Mapping[str, Any],
 ) -> list[Card]:
     """The cards for one event. ``case`` carries the facts a card shows (id, deadline, amounts, address)."""
     cards: list[Card] = []

@@ -3,9 +3,10 @@ saving the change with its one event, its timer and the refund it starts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Sum
@@ -130,16 +131,41 @@ def _move_stock(case: AfterSale, action: str, at: datetime) -> None:
         stock.release(case_id=case.pk, at=at)
 
 
+class _CardFacts(Mapping[str, Any]):
+    """What a card may show about its case, read from the database only when a card asks for it."""
+
+    def __init__(self, case: AfterSale) -> None:
+        self.case = case
+
+    @cached_property
+    def _refund(self) -> Refund | None:
+        return Refund.objects.filter(case_id=self.case.pk).first()
+
+    def __getitem__(self, key: str) -> Any:
+        case = self.case
+        if key == "id":
+            return case.pk
+        if key == "deadline_at":
+            return case.deadline_at.isoformat() if case.deadline_at else None
+        if key == "items":
+            return [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()]
+        if key == "return_address":
+            return case.return_address
+        if key == "refund_amount_fen":
+            return self._refund.amount_fen if self._refund else case.refund_fen + case.freight_refund_fen
+        if key == "refund_due_by":
+            return self._refund.due_by.isoformat() if self._refund else None
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("id", "deadline_at", "items", "return_address", "refund_amount_fen", "refund_due_by"))
+
+    def __len__(self) -> int:
+        return 6
+
+
 def _post_cards(case: AfterSale, event: CaseEvent) -> None:
-    refund = Refund.objects.filter(case_id=case.pk).first()
-    facts = {
-        "id": case.pk,
-        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
-        "items": [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()],
-        "return_address": case.return_address,
-        "refund_amount_fen": refund.amount_fen if refund else case.refund_fen + case.freight_refund_fen,
-        "refund_due_by": refund.due_by.isoformat() if refund else None,
-    }
+    facts = _CardFacts(case)
     chat.post_cards(
         order=case.order,
         case_id=case.pk,

@@ -1,0 +1,41 @@
+"""``python -m bench NAME [--quick]`` or ``python -m bench all --quick``.
+
+Each bench runs in a child process on a fresh database: SQLite (a file, WAL) always, and PostgreSQL
+when ``AFTERSALES_BENCH_POSTGRES_URL`` is set or a throwaway server can be started here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.common import child, fresh_database, throwaway_postgres
+
+BENCHES = {
+    "transitions": ("sqlite", "postgresql"),
+    "http": ("sqlite",),
+    "queue": ("sqlite", "postgresql"),
+    "timers": ("sqlite", "postgresql"),
+    "import": ("sqlite",),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("name", choices=[*BENCHES, "all"])
+    parser.add_argument("--quick", action="store_true", help="small sizes: all benches in under 2 minutes")
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    names = list(BENCHES) if args.name == "all" else [args.name]
+    failed = 0
+    with throwaway_postgres() as pg:
+        for name in names:
+            for kind in BENCHES[name]:
+                if kind == "postgresql" and (pg is None or args.sqlite_only):
+                    continue
+                with fresh_database(kind, pg) as env:
+                    failed += child(name, args.quick, env) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
