@@ -27,10 +27,11 @@ def main() -> int:
     args = parser.parse_args()
     names = list(BENCHES) if args.name == "all" else [args.name]
     failed = 0
-    with throwaway_postgres() as pg:
+    wants_pg = not args.sqlite_only and any("postgresql" in BENCHES[n] for n in names)
+    with throwaway_postgres(wants_pg) as pg:
         for name in names:
             for kind in BENCHES[name]:
-                if kind == "postgresql" and (pg is None or args.sqlite_only):
+                if kind == "postgresql" and pg is None:
                     continue
                 with fresh_database(kind, pg) as env:
                     failed += child(name, args.quick, env) != 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,8 +82,11 @@ def _psql(url: str, sql: str) -> None:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str | None]:
+def throwaway_postgres(wanted: bool = True) -> Iterator[str | None]:
     """A PostgreSQL server of our own on 127.0.0.1, when the machine has one installed and we are root."""
+    if not wanted:
+        yield None
+        return
     given = os.environ.get("AFTERSALES_BENCH_POSTGRES_URL")
     if given:
         yield given
@@ -94,7 +98,9 @@ def throwaway_postgres() -> Iterator[str | None]:
     bindir = initdb[-1].parent
     data = Path(tempfile.mkdtemp(prefix="aftersales-bench-pg-"))
     shutil.chown(data, "postgres")
-    port = 55990
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     run = ["runuser", "-u", "postgres", "--"]
     subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
                    check=True, capture_output=True)  # fmt: skip

@@ -1,0 +1,36 @@
+"""B3: the merchant's first queue page (state filter, sorted by deadline), p95, with a small and a large
+history in the shop (5% open). The small history is the ceiling: the page must not slow as history grows."""
+
+from __future__ import annotations
+
+import time
+
+from aftersales.cases import queries
+from aftersales.core import clock
+from bench.common import emit, engine, percentile
+from bench.data import T0, bulk_history, make_shop
+
+REPEAT = 200
+
+
+def _p95_ms(shop_actor: object, *, repeat: int = REPEAT) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        page, _ = queries.queue(shop_actor, queries.QueueFilter(state="pending_merchant", limit=20), now=T0)  # type: ignore[arg-type]
+        [queries.case_view(c, shop_actor) for c in page]  # type: ignore[arg-type]
+        samples.append((time.perf_counter() - start) * 1000)
+    return percentile(samples, 95)
+
+
+def run(*, quick: bool) -> None:
+    small, large = (10_000, 200_000) if quick else (10_000, 1_000_000)
+    clock.freeze(T0)
+    shop_small = make_shop("queue-small")
+    bulk_history(shop_small, small, open_share=0.05)
+    shop_large = make_shop("queue-large")
+    bulk_history(shop_large, large, open_share=0.05)
+    _p95_ms(shop_small.merchant, repeat=20)
+    base = _p95_ms(shop_small.merchant)
+    big = _p95_ms(shop_large.merchant)
+    emit(f"queue_{engine()}", large, big, base, "ms p95 (ratio ≤ 1.5 means flat)", small_n=small)

@@ -1,0 +1,34 @@
+"""B4: ``timers run`` over 1 000 due timers among a small and a large number of pending ones. The small
+store is the ceiling: the cost must follow what is due, not what is stored. Also reports timers/s."""
+
+from __future__ import annotations
+
+from aftersales.core import clock
+from aftersales.timers.worker import run_due
+from bench.common import emit, engine, timed
+from bench.data import T0, bulk_history, make_shop
+
+DUE = 1_000
+
+
+def _fire(code: str, pending: int) -> tuple[float, int]:
+    shop = make_shop(code)
+    bulk_history(shop, pending, open_share=1.0, due=DUE)
+    clock.freeze(T0)
+    report: dict[str, object] = {}
+
+    def go() -> None:
+        report.update(run_due(T0))
+
+    seconds = timed(go)
+    fired = int(report["fired"])  # type: ignore[call-overload]
+    assert fired == DUE, report
+    return seconds, fired
+
+
+def run(*, quick: bool) -> None:
+    small, large = (10_000, 100_000) if quick else (10_000, 1_000_000)
+    base_s, _ = _fire("timers-small", small)
+    big_s, fired = _fire("timers-large", large)
+    emit(f"timers_{engine()}", large, big_s, base_s, "s for 1000 due (ratio ≤ 1.5)", small_n=small,
+         fired_per_s=round(fired / big_s, 1))  # fmt: skip
