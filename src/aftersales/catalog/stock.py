@@ -39,8 +39,13 @@ def raise_restock_alert(
         row = Sku.objects.filter(shop_id=shop_id, sku=sku).first()
         if row is None:
             return
-        RestockAlert.objects.create(
-            shop_id=shop_id, sku=row, needed=needed, available=available, case_id_hint=case_id, created_at=at
+        # One open alert per case and SKU, however often the agreement is retried.
+        RestockAlert.objects.update_or_create(
+            shop_id=shop_id,
+            sku=row,
+            case_id_hint=case_id,
+            resolved_at=None,
+            defaults={"needed": needed, "available": available, "created_at": at},
         )
 
 

@@ -38,7 +38,11 @@ def cards_for(
         }))  # fmt: skip
     if action == "confirm" and to_state == t.PENDING_MERCHANT:
         cards.append(Card("reship_request_confirmed", MERCHANT, {**link, "label": "去处理"}))
-    if to_state == t.AWAITING_SHIPMENT and from_state == t.PENDING_MERCHANT and case_type == t.RESHIP:
+    if (
+        to_state == t.AWAITING_SHIPMENT
+        and from_state in (t.PENDING_MERCHANT, t.PLATFORM_REVIEW)
+        and case_type == t.RESHIP
+    ):
         cards.append(Card("reship_in_progress", BUYER, {"items": case["items"]}))
     if to_state == t.AWAITING_RETURN and from_state != t.AWAITING_RETURN:
         cards.append(

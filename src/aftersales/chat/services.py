@@ -95,11 +95,21 @@ def save_template(*, actor: Actor, name: str, body: str) -> ReplyTemplate:
     name, body = name.strip(), body.strip()
     if not name or not body:
         raise ValidationFailed(field="body", message="a template needs a name and a body")
-    unknown = {f for _, f, _, _ in string.Formatter().parse(body) if f} - set(PLACEHOLDERS)
+    try:
+        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(body) if f is not None]
+    except ValueError as exc:
+        raise ValidationFailed(
+            field="body", message=f"unbalanced braces ({exc}); write {{{{ or }}}} for a brace itself"
+        ) from exc
+    unknown = {f for f, _, _ in parsed} - set(PLACEHOLDERS)
     if unknown:
         raise ValidationFailed(
             field="body",
             message=f"unknown placeholders {sorted(unknown)}; use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
+        )
+    if any(spec or conv for _, spec, conv in parsed):
+        raise ValidationFailed(
+            field="body", message="write a placeholder as {name}, without a format or conversion"
         )
     template, _ = ReplyTemplate.objects.update_or_create(
         shop_id=actor.shop_id, name=name, defaults={"body": body, "created_at": clock.now()}

@@ -38,6 +38,8 @@ def propose_reship(proposal: Proposal, *, actor: Actor) -> AfterSale:
         raise e.ValidationFailed(field="reason_code", message=f"unknown reason_code {proposal.reason_code!r}")
     if not proposal.items or any(qty <= 0 for _, qty in proposal.items):
         raise e.ValidationFailed(field="items", message="name at least one item with a positive quantity")
+    if len({sku for sku, _ in proposal.items}) != len(proposal.items):
+        raise e.ValidationFailed(field="items", message="each SKU appears once; add up the quantities")
     with transaction.atomic():
         order = (
             Order.objects.select_for_update()
@@ -47,6 +49,8 @@ def propose_reship(proposal: Proposal, *, actor: Actor) -> AfterSale:
         )
         if order is None:
             raise e.NotFound(what="order")
+        if order.shipped_at is None:
+            raise e.NotShipped(order_sn=order.order_sn)
         lines = {line.sku_code: line for line in order.items.all()}
         for sku, qty in proposal.items:
             line = lines.get(sku)

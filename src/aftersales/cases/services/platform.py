@@ -24,11 +24,10 @@ def decide(case_id: int, *, actor: Actor, decision: str, note: str, version: int
         if decision == "refund":
             # Liability for a refund the platform orders is recorded against the merchant.
             case.merchant_liable = True
-        transition(
-            case,
-            f"decide:{decision}",
-            actor=actor,
-            at=clock.now(),
-            data={"decision": decision, "note": note, "merchant_liable": case.merchant_liable},
-        )
+        data = {"decision": decision, "note": note, "merchant_liable": case.merchant_liable}
+        if decision == "return":
+            # The goods go back: to the address already given, else to the shop's default one.
+            case.return_address = case.return_address or case.shop.default_return_address
+            data["return_address"] = case.return_address
+        transition(case, f"decide:{decision}", actor=actor, at=clock.now(), data=data)
         return case
