@@ -17,11 +17,13 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
 from aftersales.cases.pdd import pdd_status
 from aftersales.cases.services.common import visible_to
-from aftersales.core.actors import BUYER, MERCHANT, Actor
+from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.logistics.models import REPLACEMENT, RETURN, Shipment
 from aftersales.orders.models import Order
 from aftersales.refunds.models import Refund
+from aftersales.reviews import queries as reviews
+from aftersales.risk import queries as risk
 
 
 def local(at: datetime | None, tz: str) -> str | None:
@@ -29,7 +31,7 @@ def local(at: datetime | None, tz: str) -> str | None:
 
 
 def _base() -> QuerySet[AfterSale]:
-    return AfterSale.objects.select_related("shop", "refund").prefetch_related(
+    return AfterSale.objects.select_related("shop", "refund", "rating").prefetch_related(
         Prefetch("items", queryset=CaseItem.objects.order_by("id")),
         Prefetch("shipments", queryset=Shipment.objects.order_by("id")),
     )
@@ -83,10 +85,14 @@ def _refund(case: AfterSale, tz: str) -> dict[str, Any] | None:
     }
 
 
-def case_view(case: AfterSale, actor: Actor) -> dict[str, Any]:
+def case_view(
+    case: AfterSale, actor: Actor, *, risk_flags: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The case as ``actor`` sees it. Merchants and the platform also get ``risk_flags`` (pass them in when
+    viewing many cases: ``case_views`` fetches them for a whole page at once); buyers never do."""
     tz = case.shop.time_zone
     shipments = {s.kind: s for s in case.shipments.all()}
-    return {
+    view = {
         "id": case.pk,
         "shop": case.shop.code,
         "order_sn": case.order_sn,
@@ -116,11 +122,28 @@ def case_view(case: AfterSale, actor: Actor) -> dict[str, Any]:
         "replacement_shipment": _shipment(shipments.get(REPLACEMENT), tz),
         "initiated_by": case.initiated_by,
         "merchant_liable": case.merchant_liable,
-        "allowed_actions": t.allowed(case.state, case.type, actor.role),
+        "allowed_actions": t.allowed(case.state, case.type, actor.role)
+        + (["evaluate"] if reviews.can_evaluate(case, actor) else []),
         "created_at": local(case.created_at, tz),
         "updated_at": local(case.updated_at, tz),
         "version": case.version,
     }
+    if actor.role in (MERCHANT, PLATFORM):
+        if risk_flags is None:
+            risk_flags = risk.risk_flags_for([case], shop_id=_flag_scope(actor))[case.pk]
+        view["risk_flags"] = risk_flags
+    return view
+
+
+def case_views(cases: list[AfterSale], actor: Actor) -> list[dict[str, Any]]:
+    """Many cases as ``actor`` sees them, with a fixed number of queries for their risk flags."""
+    flags = risk.risk_flags_for(cases, shop_id=_flag_scope(actor)) if actor.role in (MERCHANT, PLATFORM) else {}
+    return [case_view(c, actor, risk_flags=flags.get(c.pk)) for c in cases]
+
+
+def _flag_scope(actor: Actor) -> int | None:
+    """A merchant's view of a buyer counts the buyer's doings in the merchant's own shop only."""
+    return actor.shop_id if actor.role == MERCHANT else None
 
 
 def events(case_id: int, actor: Actor) -> list[dict[str, Any]]:

@@ -26,7 +26,11 @@ class DomainError(Exception):
 
     def extra(self) -> dict[str, Any]:
         """Fields added to the problem+json body: machine-readable, never translated."""
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.params.items()}
+        tz = ZoneInfo(str(self.params["time_zone"])) if "time_zone" in self.params else None
+        return {
+            k: (v.astimezone(tz).isoformat() if tz else v.isoformat()) if isinstance(v, datetime) else v
+            for k, v in self.params.items()
+        }
 
 
 def _local_text(at: datetime, tz: str, *, end_of_day: bool = False) -> str:
@@ -266,3 +270,14 @@ class NotShipped(DomainError):
 
     def detail(self) -> str:
         return _("This order has not been shipped; only a refund-only application is possible.")
+
+
+class AlreadyRated(DomainError):
+    code = "already_rated"
+    status = 409
+    title = gettext_lazy("Already rated")
+
+    def detail(self) -> str:
+        return _("The service on case %(case_id)s has already been rated; a case is rated once.") % {
+            "case_id": self.params.get("case_id")
+        }
