@@ -32,5 +32,5 @@ def refund_event(request: HttpRequest, body: RefundEventIn) -> Status[dict[str, 
     caller = require(request, PLATFORM)
     refund = record_refund_outcome(
         body.refund_id, actor=Actor.payment(caller.id), status=body.status, at=body.at, reason=body.reason
-    )
+    ).refund
     return Status(202, {"refund_id": refund.pk, "status": refund.status})

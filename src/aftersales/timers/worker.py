@@ -45,7 +45,7 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
             return False
         try:
             with transaction.atomic():
-                outcome = expire(timer.case_id, state=timer.state)
+                outcome = expire(timer.case_id, state=timer.state, at=now)
         except Exception as exc:  # a failing handler must not stop the others; it backs off and shows
             log.exception("timer %s (%s) failed", timer.pk, timer.kind)
             timer.attempts += 1
@@ -70,8 +70,9 @@ def settle_refunds(now: datetime, summary: Counter[str]) -> None:
         outcome = gateway.outcome(refund, now=now)
         if outcome is None:
             continue
-        record_refund_outcome(refund_id, actor=Actor.payment(gateway.name), status=outcome, at=now)
-        summary[f"refund_{outcome}"] += 1
+        result = record_refund_outcome(refund_id, actor=Actor.payment(gateway.name), status=outcome, at=now)
+        if result.changed:  # another worker may have settled it first; count what this pass did
+            summary[f"refund_{outcome}"] += 1
 
 
 def run_due(now: datetime | None = None, *, limit: int | None = None) -> dict[str, Any]:

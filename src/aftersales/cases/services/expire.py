@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 
 from aftersales.cases import transitions as t
@@ -14,14 +16,15 @@ from aftersales.core.actors import Actor
 ALERT_ONLY = frozenset({t.REFUNDING, t.PLATFORM_REVIEW})
 
 
-def expire(case_id: int, *, state: str) -> str:
-    """Act on the deadline of ``state`` if the case is still in it and its deadline has passed.
+def expire(case_id: int, *, state: str, at: datetime | None = None) -> str:
+    """Act on the deadline of ``state`` if the case is still in it and its deadline has passed at ``at``
+    (default: the clock).
 
     Every change of state replaces the case's pending timer, so a pending timer always belongs to the
     current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
     with transaction.atomic():
         case = AfterSale.objects.select_for_update().select_related("shop").filter(pk=case_id).first()
-        now = clock.now()
+        now = at or clock.now()
         if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:
             return "obsolete"
         system = Actor.system()

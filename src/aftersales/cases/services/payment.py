@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -18,9 +19,15 @@ from aftersales.refunds.models import Refund
 OUTCOMES = ("succeeded", "failed")
 
 
+@dataclass(frozen=True)
+class RefundOutcome:
+    refund: Refund
+    changed: bool  # False when the report changed nothing (already settled, or a repeat)
+
+
 def record_refund_outcome(
     refund_id: int, *, actor: Actor, status: str, at: datetime | None = None, reason: str = ""
-) -> Refund:
+) -> RefundOutcome:
     """Idempotent: a refund that already succeeded ignores any later report, so it is paid once."""
     if status not in OUTCOMES:
         raise ValidationFailed(field="status", message="status must be succeeded or failed")
@@ -33,7 +40,8 @@ def record_refund_outcome(
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         when = at or clock.now()
         if status == "succeeded":
-            if refunds.mark_succeeded(refund, at=when) and case.state == t.REFUNDING:
+            changed = refunds.mark_succeeded(refund, at=when)
+            if changed and case.state == t.REFUNDING:
                 transition(
                     case,
                     "settle",
@@ -41,7 +49,9 @@ def record_refund_outcome(
                     at=when,
                     data={"refund_id": refund.pk, "amount_fen": refund.amount_fen},
                 )
-        elif refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider"):
+        else:
+            changed = refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider")
+        if changed and status == "failed":
             save_note(
                 case,
                 "refund_failed",
@@ -49,4 +59,4 @@ def record_refund_outcome(
                 at=when,
                 data={"refund_id": refund.pk, "reason": refund.failure_reason, "attempts": refund.attempts},
             )
-        return refund
+        return RefundOutcome(refund, changed)
