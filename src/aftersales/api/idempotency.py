@@ -4,6 +4,7 @@ work, and sent again for a repeat; the same key with another body is ``409 idemp
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,14 @@ from aftersales.core.errors import IdempotencyKeyReused, ValidationFailed
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 API_PREFIX = "/api/v1/"
+
+
+def _canonical(body: bytes) -> bytes:
+    """The same JSON with other key order or spacing is the same request."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        return body
 
 
 def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
@@ -39,7 +48,7 @@ class IdempotencyMiddleware:
         auth = request.META.get("HTTP_AUTHORIZATION", "")
         principal = hashlib.sha256(auth.encode()).hexdigest()
         request_hash = hashlib.sha256(
-            request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+            request.method.encode() + b" " + request.path.encode() + b"\n" + _canonical(request.body)
         ).hexdigest()
         found = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
         if found is not None:

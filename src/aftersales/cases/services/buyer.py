@@ -40,6 +40,7 @@ def reapply(
         raise ValidationFailed(field="reason_code", message=f"unknown reason_code {reason_code!r}")
     with transaction.atomic():
         case = load_for_action(case_id, actor, "reapply", version)
+        t.edge_for(case.state, "reapply", case.type, actor.role)  # the state first, then the new amounts
         data: dict[str, object] = {}
         if reason_code is not None:
             reason = REASONS[reason_code]
