@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from aftersales.accounts.models import Shop
 from aftersales.accounts.services import update_shop_calendar
-from aftersales.api.auth import require
+from aftersales.api.auth import actor_of, require
 from aftersales.core.actors import MERCHANT
 from aftersales.core.errors import NotFound
 
@@ -39,6 +39,13 @@ def _own(request: HttpRequest) -> Shop:
     if shop is None:
         raise NotFound(what="shop")
     return shop
+
+
+@router.get("/me")
+def me(request: HttpRequest) -> dict[str, Any]:
+    """Who this token is: its role and identity (a cheap call to check a token)."""
+    actor = actor_of(request)
+    return {"role": actor.role, "id": actor.id, "shop_id": actor.shop_id, "buyer_id": actor.buyer_id}
 
 
 @router.get("/shop")

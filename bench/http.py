@@ -1,0 +1,116 @@
+"""B2: a case action (the merchant's agree on refund-only cases) over HTTP through the production server (gunicorn, one process per core), with
+16 concurrent clients, against a do-nothing authenticated endpoint (``GET /api/v1/me``) on the same server;
+and the first page of ``GET /after-sales``. Also B6: the server's peak memory (RSS of all its processes)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import psutil
+
+from aftersales.cases.models import AfterSale
+from aftersales.core import clock
+from bench.common import emit, engine
+from bench.data import T0, bulk_history, make_shop
+
+CLIENTS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load(base: str, seconds: float, request: Callable[[httpx.Client, int, int], None]) -> float:
+    """Requests per second that ``CLIENTS`` threads complete in ``seconds``."""
+    stop = time.perf_counter() + seconds
+    done = [0] * CLIENTS
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            i = 0
+            while time.perf_counter() < stop:
+                request(http, k, i)
+                i += 1
+            done[k] = i
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def run(*, quick: bool) -> None:
+    seconds = 3.0 if quick else 10.0
+    clock.freeze(T0)
+    shop = make_shop("http")
+    open_cases = 8_000 if quick else 40_000
+    # Cases waiting on the merchant, whose deadlines are in the future of the server's real clock.
+    bulk_history(shop, open_cases, open_share=1.0, now=datetime.now(UTC))
+    clock.unfreeze()
+    ids = list(
+        AfterSale.objects.filter(shop_id=shop.id, state="pending_merchant")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    per_client = len(ids) // CLIENTS
+    port = _free_port()
+    env = dict(os.environ, AFTERSALES_WORKER_POLL_SECONDS="3600")
+    server = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/openapi.json", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        peak = [0]
+
+        def watch() -> None:
+            proc = psutil.Process(server.pid)
+            while server.poll() is None:
+                try:
+                    rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]
+                              if "worker" not in " ".join(p.cmdline()))  # fmt: skip
+                except psutil.Error:
+                    break
+                peak[0] = max(peak[0], rss)
+                time.sleep(0.2)
+
+        threading.Thread(target=watch, daemon=True).start()
+        merchant = {"Authorization": f"Bearer {shop.merchant_token}"}
+        ceiling = _load(base, seconds, lambda h, k, i: _ok(h.get("/me", headers=merchant)))
+
+        def agree(h: httpx.Client, k: int, i: int) -> None:
+            if i >= per_client:
+                raise RuntimeError("ran out of open cases; raise open_cases")
+            _ok(h.post(f"/after-sales/{ids[k * per_client + i]}/agree", headers=merchant, json={}))
+
+        actions = _load(base, seconds, agree)
+        queue = _load(base, seconds, lambda h, k, i: _ok(h.get("/after-sales", headers=merchant,
+                                                               params={"state": "pending_merchant"})))  # fmt: skip
+        emit(f"http_actions_{engine()}", CLIENTS, actions, ceiling, "requests/s (target ratio ≥ 0.3)")
+        emit(f"http_queue_{engine()}", CLIENTS, queue, ceiling, "requests/s (target ratio ≥ 0.5)")
+        emit(f"memory_server_{engine()}", CLIENTS, peak[0] / 2**20, 200.0, "MB peak RSS (target ≤ 200)")
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+
+
+def _ok(response: httpx.Response, status: int = 200) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
