@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from aftersales.accounts.api import router as accounts_router
+from aftersales.analytics.api import router as analytics_router
 from aftersales.api import problems
 from aftersales.api.auth import TokenAuth
 from aftersales.cases.api import router as cases_router
@@ -13,6 +14,7 @@ from aftersales.chat.api import router as chat_router
 from aftersales.logistics.api import router as logistics_router
 from aftersales.orders.api import router as orders_router
 from aftersales.refunds.api import router as refunds_router
+from aftersales.reviews.api import router as reviews_router
 from aftersales.timers.api import router as timers_router
 
 api = NinjaAPI(
@@ -31,3 +33,5 @@ api.add_router("", refunds_router)
 api.add_router("", chat_router)
 api.add_router("", logistics_router)
 api.add_router("", timers_router)
+api.add_router("", reviews_router)
+api.add_router("", analytics_router)

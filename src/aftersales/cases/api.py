@@ -112,6 +112,12 @@ class RefundOut(Schema):
     failure_reason: str
 
 
+class RiskFlagOut(Schema):
+    code: str
+    message: str
+    params: dict[str, Any]
+
+
 class CaseOut(Schema):
     id: int
     shop: str
@@ -141,6 +147,8 @@ class CaseOut(Schema):
     created_at: str | None
     updated_at: str | None
     version: int
+    # Merchants and the platform only; absent from a buyer's view.
+    risk_flags: list[RiskFlagOut] | None = Field(None, exclude_if=lambda flags: flags is None)
 
 
 class CasePage(Schema):
@@ -225,7 +233,7 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
 def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> dict[str, Any]:
     actor = actor_of(request)
     page, cursor = queries.queue(actor, queries.QueueFilter(**q.dict()), now=clock.now())
-    return {"items": [queries.case_view(c, actor) for c in page], "next_cursor": cursor}
+    return {"items": queries.case_views(page, actor), "next_cursor": cursor}
 
 
 @router.get("/after-sales/{case_id}", response=CaseOut)

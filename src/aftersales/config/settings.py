@@ -68,11 +68,14 @@ INSTALLED_APPS = [
     "aftersales.timers",
     "aftersales.risk",
     "aftersales.chat",
+    "aftersales.reviews",
+    "aftersales.analytics",
     "aftersales.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aftersales.api.idempotency.IdempotencyMiddleware",
@@ -111,7 +114,11 @@ TIME_ZONE = "UTC"
 SHOP_TIME_ZONE = _env("SHOP_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves the apps' static files (htmx, css) straight from the installed package, without DEBUG
+# and without a collectstatic step.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 3600
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

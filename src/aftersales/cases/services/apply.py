@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 
@@ -12,12 +12,13 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.cases.reasons import REASONS, return_freight_payer
 from aftersales.cases.services.common import goods_refunded_fen, transition
+from aftersales.catalog.models import Sku
 from aftersales.core import clock
 from aftersales.core import errors as e
 from aftersales.core.actors import BUYER, Actor
 from aftersales.orders.models import Order, OrderItem
 from aftersales.refunds.models import Refund
-from aftersales.risk.models import RiskRecord
+from aftersales.risk.queries import same_sku_counts
 from aftersales.risk.services import SUSPECTED_ABUSE, close_entry_for_abuse
 
 MAX_EVIDENCE = 9
@@ -98,6 +99,9 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     if order is None or order.buyer_id != actor.buyer_id:
         raise e.NotFound(what="order")
     lines = _order_lines(order, a.items)
+    exchange_sku = a.exchange_sku if a.type == t.EXCHANGE else None
+    if exchange_sku and not Sku.objects.filter(shop_id=order.shop_id, sku=exchange_sku).exists():
+        raise e.ValidationFailed(field="exchange_sku", message=f"this shop has no SKU {exchange_sku}")
     now = clock.now()
     reason = REASONS[a.reason_code]
     requested_fen = sum(line.paid_fen * req.qty // line.qty for line, req in lines)
@@ -163,30 +167,11 @@ def _open_case_on(order: Order, lines: list[OrderItem]) -> int | None:
 
 def _abuse_count(order: Order, skus: list[str], now: datetime) -> tuple[str, int]:
     """The SKU with the most applications by this buyer in the last D days (since the platform last cleared
-    a suspicion for it), and that count."""
+    a suspicion for it), and that count: rule 8's count, the same one the risk flags show."""
+    counts = same_sku_counts([(order.shop_id, order.buyer_id, sku) for sku in skus], now=now)
     best = ("", 0)
-    buyer_id = order.buyer_id
     for sku in skus:
-        since = now - timedelta(days=policy.ABUSE_DAYS)
-        cleared = (
-            RiskRecord.objects.filter(buyer_id=buyer_id, sku_code=sku, resolved_at__isnull=False)
-            .order_by("-resolved_at")
-            .values_list("resolved_at", flat=True)
-            .first()
-        )
-        if cleared is not None and cleared > since:
-            since = cleared
-        count = (
-            AfterSale.objects.filter(
-                buyer_id=buyer_id,
-                counts_as_application=True,
-                created_at__gte=since,
-                items__sku_code=sku,
-            )
-            .values("id")
-            .distinct()
-            .count()
-        )
+        count = counts[(order.shop_id, order.buyer_id, sku)]
         if count > best[1]:
             best = (sku, count)
     return best

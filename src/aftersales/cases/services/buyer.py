@@ -8,6 +8,7 @@ from aftersales.cases import policy
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.cases.reasons import REASONS, return_freight_payer
+from aftersales.cases.services.apply import MAX_EVIDENCE
 from aftersales.cases.services.common import goods_refunded_fen, items_paid_fen, load_for_action, transition
 from aftersales.core import clock
 from aftersales.core.actors import Actor
@@ -38,6 +39,10 @@ def reapply(
     """Change the rejected application and put it before the merchant again; it stays the same application."""
     if reason_code is not None and reason_code not in REASONS:
         raise ValidationFailed(field="reason_code", message=f"unknown reason_code {reason_code!r}")
+    if evidence is not None and (
+        len(evidence) > MAX_EVIDENCE or any(not u.startswith(("https://", "http://")) for u in evidence)
+    ):
+        raise ValidationFailed(field="evidence", message=f"up to {MAX_EVIDENCE} http(s) URLs")
     with transaction.atomic():
         case = load_for_action(case_id, actor, "reapply", version)
         t.edge_for(case.state, "reapply", case.type, actor.role)  # the state first, then the new amounts

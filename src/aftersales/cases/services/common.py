@@ -22,7 +22,13 @@ from aftersales.chat.cards import cards_for
 from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, Actor
 from aftersales.core.calendar import BusinessCalendar
-from aftersales.core.errors import Forbidden, InsufficientStock, NotFound, StaleVersion
+from aftersales.core.errors import (
+    AmountExceedsRefundable,
+    Forbidden,
+    InsufficientStock,
+    NotFound,
+    StaleVersion,
+)
 from aftersales.logistics.models import RETURN
 from aftersales.orders.models import Order
 from aftersales.refunds import services as refunds
@@ -209,14 +215,19 @@ def save_note(case: AfterSale, action: str, *, actor: Actor, at: datetime, data:
 
 def _prepare_refund(case: AfterSale, actor: Actor) -> None:
     """Fix the money the case pays back as it enters ``refunding``: the goods part (for goods types, what the
-    items cost), and the return freight when the merchant bears it."""
+    items cost), and the return freight when the merchant bears it. The goods part never exceeds what is still
+    refundable on the order; a refund with nothing left to pay is refused."""
     case.refund_decided_by = actor.role
+    order = Order.objects.select_for_update().get(pk=case.order_id)  # lock order: case → order
+    refundable = order.goods_paid_fen - goods_refunded_fen(order)
     if case.type in t.GOODS_TYPES and case.refund_fen == 0:
-        case.refund_fen = items_paid_fen(case)
+        case.refund_fen = max(min(items_paid_fen(case), refundable), 0)
     if case.return_freight_payer == "merchant":
         shipment = case.shipments.filter(kind=RETURN).first()
         if shipment is not None:
             case.freight_refund_fen = shipment.freight_fen
+    if case.refund_fen > refundable or case.refund_fen + case.freight_refund_fen <= 0:
+        raise AmountExceedsRefundable(requested_fen=case.refund_fen, refundable_fen=max(refundable, 0))
 
 
 def items_paid_fen(case: AfterSale) -> int:

@@ -1,0 +1,217 @@
+"""Read side for risk: rule 8's same-SKU counts, and the risk flags merchants and the platform see on a case
+and on a buyer, each with its reason in words. Never writes.
+
+Flags on a case:
+
+- ``repeated_sku``: the buyer has applied for the case's SKU at least twice in the last 30 days, counted
+  exactly as rule 8 counts (``same_sku_counts``); at 3 the next application closes the order's entry.
+- ``return_not_picked_up``: the buyer's return parcel had no carrier pickup scan within 48 hours after its
+  tracking number was entered (the fake-shipment signal of domain.md section 9).
+
+Flags on a buyer (for a merchant, counted in the merchant's shop only; for the platform, in every shop):
+
+- ``refund_only_share``: at least 3 of the buyer's orders paid in the last 90 days, and at least half of
+  them, had a refund-only (仅退款) request.
+- ``many_cases``: 3 or more applications in the last 3 days.
+
+Every function takes a batch and makes one query per flag kind, whatever the number of cases or buyers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils.translation import gettext_lazy
+
+from aftersales.cases import policy
+from aftersales.cases import transitions as t
+from aftersales.cases.models import AfterSale, CaseItem
+from aftersales.core import clock
+from aftersales.logistics.models import RETURN, Shipment
+from aftersales.orders.models import Order
+from aftersales.risk.models import RiskRecord
+
+REPEATED_SKU_FROM = 2
+NO_PICKUP_HOURS = 48
+REFUND_ONLY_DAYS = 90
+REFUND_ONLY_MIN_ORDERS = 3
+REFUND_ONLY_SHARE_PERCENT = 50
+MANY_CASES = 3
+MANY_CASES_DAYS = 3
+
+MESSAGES = {
+    "repeated_sku": gettext_lazy(
+        "The buyer has applied for after-sales on %(sku)s %(count)s times in %(days)s days; "
+        "from %(limit)s, one more application closes the order's after-sales entry."
+    ),
+    "return_not_picked_up": gettext_lazy(
+        "The return parcel %(carrier)s %(tracking_no)s had no pickup scan within %(hours)s hours "
+        "after its tracking number was entered."
+    ),
+    "refund_only_share": gettext_lazy(
+        "%(refund_only)s of the buyer's %(orders)s orders in the last %(days)s days had a refund-only "
+        "request (%(percent)s%%)."
+    ),
+    "many_cases": gettext_lazy(
+        "The buyer opened %(count)s after-sales applications in the last %(days)s days."
+    ),
+}
+
+Flag = dict[str, Any]
+SkuKey = tuple[int, int, str]  # (shop_id, buyer_id, sku)
+
+
+def same_sku_counts(keys: Iterable[SkuKey], *, now: datetime) -> dict[SkuKey, int]:
+    """Rule 8's count for each (shop, buyer, SKU): the buyer's applications naming the SKU in the last
+    ``ABUSE_DAYS`` days, leaving out those made before the platform last cleared a suspicion for that SKU.
+    Merchant-proposed reships are not the buyer's applications and do not count. One query."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    later_clearance = RiskRecord.objects.filter(
+        shop_id=OuterRef("shop_id"),
+        buyer_id=OuterRef("case__buyer_id"),
+        sku_code=OuterRef("sku_code"),
+        resolved_at__gt=OuterRef("case__created_at"),
+    )
+    rows = (
+        CaseItem.objects.filter(
+            shop_id__in={k[0] for k in wanted},
+            case__buyer_id__in={k[1] for k in wanted},
+            sku_code__in={k[2] for k in wanted},
+            case__counts_as_application=True,
+            case__created_at__gte=now - timedelta(days=policy.ABUSE_DAYS),
+        )
+        .filter(~Exists(later_clearance))
+        .values("shop_id", "case__buyer_id", "sku_code")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
+    )
+    counts = {(r["shop_id"], r["case__buyer_id"], r["sku_code"]): int(r["n"]) for r in rows}
+    return {key: counts.get(key, 0) for key in wanted}
+
+
+def case_flags(case: AfterSale, *, now: datetime | None = None) -> list[Flag]:
+    """The flags on one case (not its buyer's: see ``buyer_flags``)."""
+    return flags_for_cases([case], now=now)[case.pk]
+
+
+def buyer_flags(buyer_id: int, *, shop_id: int | None = None, now: datetime | None = None) -> list[Flag]:
+    """The flags on one buyer, counted in ``shop_id`` only when it is given."""
+    return flags_for_buyers([buyer_id], shop_id=shop_id, now=now)[buyer_id]
+
+
+def flags_for_cases(cases: Sequence[AfterSale], *, now: datetime | None = None) -> dict[int, list[Flag]]:
+    at = now or clock.now()
+    flags: dict[int, list[Flag]] = {case.pk: [] for case in cases}
+    _repeated_sku(cases, at, flags)
+    _return_not_picked_up(cases, at, flags)
+    return flags
+
+
+def flags_for_buyers(
+    buyer_ids: Iterable[int], *, shop_id: int | None = None, now: datetime | None = None
+) -> dict[int, list[Flag]]:
+    at = now or clock.now()
+    flags: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
+    if flags:
+        _refund_only_share(list(flags), shop_id, at, flags)
+        _many_cases(list(flags), shop_id, at, flags)
+    return flags
+
+
+def risk_flags_for(
+    cases: Sequence[AfterSale], *, shop_id: int | None = None, now: datetime | None = None
+) -> dict[int, list[Flag]]:
+    """What a case's JSON shows: the case's flags, then its buyer's. Four queries for any number of cases."""
+    at = now or clock.now()
+    on_cases = flags_for_cases(cases, now=at)
+    on_buyers = flags_for_buyers({c.buyer_id for c in cases}, shop_id=shop_id, now=at)
+    return {c.pk: on_cases[c.pk] + on_buyers[c.buyer_id] for c in cases}
+
+
+def _flag(code: str, params: dict[str, Any]) -> Flag:
+    """A flag with its reason in the caller's language; ``params`` are the numbers the reason names."""
+    return {"code": code, "message": str(MESSAGES[code]) % params, "params": params}
+
+
+def _repeated_sku(cases: Sequence[AfterSale], now: datetime, flags: dict[int, list[Flag]]) -> None:
+    skus_of = {case.pk: sorted({item.sku_code for item in case.items.all()}) for case in cases}
+    keys = [(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]]
+    counts = same_sku_counts(keys, now=now)
+    for case in cases:
+        for sku in skus_of[case.pk]:
+            count = counts[(case.shop_id, case.buyer_id, sku)]
+            if count >= REPEATED_SKU_FROM:
+                params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
+                flags[case.pk].append(_flag("repeated_sku", params))
+
+
+def _return_not_picked_up(cases: Sequence[AfterSale], now: datetime, flags: dict[int, list[Flag]]) -> None:
+    late = timedelta(hours=NO_PICKUP_HOURS)
+    parcels = Shipment.objects.filter(
+        case_id__in=[c.pk for c in cases], kind=RETURN, shipped_at__lte=now - late
+    ).filter(Q(picked_up_at__isnull=True) | Q(picked_up_at__gt=F("shipped_at") + late))
+    by_id = {case.pk: case for case in cases}
+    for parcel in parcels.order_by("id"):
+        tz = ZoneInfo(by_id[parcel.case_id].shop.time_zone)
+        params = {
+            "carrier": parcel.carrier,
+            "tracking_no": parcel.tracking_no,
+            "hours": NO_PICKUP_HOURS,
+            "entered_at": parcel.shipped_at.astimezone(tz).isoformat(),
+        }
+        flags[parcel.case_id].append(_flag("return_not_picked_up", params))
+
+
+def _refund_only_share(
+    buyer_ids: list[int], shop_id: int | None, now: datetime, flags: dict[int, list[Flag]]
+) -> None:
+    orders = Order.objects.filter(
+        buyer_id__in=buyer_ids, paid_at__gt=now - timedelta(days=REFUND_ONLY_DAYS), paid_at__lte=now
+    )
+    if shop_id is not None:
+        orders = orders.filter(shop_id=shop_id)
+    rows = (
+        orders.values("buyer_id")
+        .annotate(
+            orders=Count("id", distinct=True),
+            refund_only=Count("id", distinct=True, filter=Q(cases__type=t.REFUND_ONLY)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        total, refund_only = int(row["orders"]), int(row["refund_only"])
+        if refund_only < REFUND_ONLY_MIN_ORDERS or refund_only * 100 < total * REFUND_ONLY_SHARE_PERCENT:
+            continue
+        params = {
+            "refund_only": refund_only,
+            "orders": total,
+            "percent": refund_only * 100 // total,
+            "days": REFUND_ONLY_DAYS,
+        }
+        flags[row["buyer_id"]].append(_flag("refund_only_share", params))
+
+
+def _many_cases(
+    buyer_ids: list[int], shop_id: int | None, now: datetime, flags: dict[int, list[Flag]]
+) -> None:
+    recent = AfterSale.objects.filter(
+        buyer_id__in=buyer_ids,
+        counts_as_application=True,
+        created_at__gt=now - timedelta(days=MANY_CASES_DAYS),
+        created_at__lte=now,
+    )
+    if shop_id is not None:
+        recent = recent.filter(shop_id=shop_id)
+    counts: dict[int, int] = defaultdict(int)
+    for row in recent.values("buyer_id").annotate(n=Count("id")).order_by():
+        counts[row["buyer_id"]] = int(row["n"])
+    for buyer_id, count in counts.items():
+        if count >= MANY_CASES:
+            params = {"count": count, "days": MANY_CASES_DAYS}
+            flags[buyer_id].append(_flag("many_cases", params))
