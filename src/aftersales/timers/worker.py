@@ -21,6 +21,7 @@ from aftersales.core.actors import Actor
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.models import Refund
 from aftersales.refunds.services import due_for_gateway
+from aftersales.reviews.services import recompute_reputations
 from aftersales.timers.models import FAILED, FIRED, OBSOLETE, PENDING, Timer
 
 log = logging.getLogger("aftersales.worker")
@@ -28,6 +29,7 @@ log = logging.getLogger("aftersales.worker")
 BATCH = 200
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(minutes=1)
+REPUTATION_EVERY = timedelta(hours=1)
 
 
 def _claim(now: datetime) -> Timer | None:
@@ -105,11 +107,17 @@ def _report(at: datetime, summary: Counter[str]) -> dict[str, Any]:
 def run_forever(poll_seconds: float, stop: Any = None) -> None:
     """Poll until ``stop`` (an Event-like object) is set."""
     log.info("timer worker started, polling every %ss", poll_seconds)
+    reputations_at: datetime | None = None
     while stop is None or not stop.is_set():
         try:
             report = run_due()
             if report["fired"] or report["failed"] or any(report["refunds"].values()):
                 log.info("timers: %s", report)
+            now = clock.now()
+            if reputations_at is None or now - reputations_at >= REPUTATION_EVERY:
+                # Ratings older than 90 days leave the shops' scores even when no new rating arrives.
+                recompute_reputations(at=now)
+                reputations_at = now
         except Exception:
             log.exception("timer pass failed; retrying")
         finally:
