@@ -11,7 +11,7 @@ from aftersales.cases import policy
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.cases.reasons import REASONS, return_freight_payer
-from aftersales.cases.services.common import goods_refunded_fen, transition
+from aftersales.cases.services.common import refundable_fen, transition
 from aftersales.catalog.models import Sku
 from aftersales.core import clock
 from aftersales.core import errors as e
@@ -122,7 +122,7 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
         merchant_fault=reason.merchant_fault,
         excluded_skus=tuple(line.sku_code for line, _ in lines if not line.sku.no_reason_return),
         refund_fen=refund_fen,
-        refundable_fen=min(requested_fen, order.goods_paid_fen - goods_refunded_fen(order)),
+        refundable_fen=refundable_fen(order, [(line, req.qty) for line, req in lines]),
         recent_cases_same_sku=0,
     )
     decision = policy.check_application(facts)

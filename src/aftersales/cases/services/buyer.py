@@ -9,7 +9,7 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.cases.reasons import REASONS, return_freight_payer
 from aftersales.cases.services.apply import MAX_EVIDENCE
-from aftersales.cases.services.common import goods_refunded_fen, items_paid_fen, load_for_action, transition
+from aftersales.cases.services.common import load_for_action, refundable_fen, transition
 from aftersales.core import clock
 from aftersales.core.actors import Actor
 from aftersales.core.errors import AmountExceedsRefundable, ValidationFailed
@@ -55,7 +55,8 @@ def reapply(
             )
             data["reason_code"] = reason_code
         if refund_fen is not None and case.type in t.MONEY_TYPES:
-            refundable = min(items_paid_fen(case), case.order.goods_paid_fen - goods_refunded_fen(case.order))
+            lines = [(i.order_item, i.qty) for i in case.items.select_related("order_item")]
+            refundable = refundable_fen(case.order, lines, excluding_case=case.pk)
             decision = policy.check_refund_amount(case.type, refund_fen, refundable)
             if not decision.ok:
                 raise AmountExceedsRefundable(**decision.params)

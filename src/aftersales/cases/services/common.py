@@ -14,7 +14,7 @@ from django.db.models import Sum
 from aftersales.accounts.models import Shop
 from aftersales.cases import transitions as t
 from aftersales.cases.deadlines import deadline_for
-from aftersales.cases.models import AfterSale, CaseEvent
+from aftersales.cases.models import AfterSale, CaseEvent, CaseItem
 from aftersales.catalog import stock
 from aftersales.catalog.models import RESERVED
 from aftersales.chat import services as chat
@@ -29,8 +29,9 @@ from aftersales.core.errors import (
     NotFound,
     StaleVersion,
 )
+from aftersales.core.money import allocate
 from aftersales.logistics.models import RETURN
-from aftersales.orders.models import Order
+from aftersales.orders.models import Order, OrderItem
 from aftersales.refunds import services as refunds
 from aftersales.refunds.models import Refund
 from aftersales.timers.services import replace_case_timer
@@ -219,9 +220,10 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> None:
     refundable on the order; a refund with nothing left to pay is refused."""
     case.refund_decided_by = actor.role
     order = Order.objects.select_for_update().get(pk=case.order_id)  # lock order: case → order
-    refundable = order.goods_paid_fen - goods_refunded_fen(order)
+    lines = [(i.order_item, i.qty) for i in case.items.select_related("order_item")]
+    refundable = refundable_fen(order, lines, excluding_case=case.pk)
     if case.type in t.GOODS_TYPES and case.refund_fen == 0:
-        case.refund_fen = max(min(items_paid_fen(case), refundable), 0)
+        case.refund_fen = refundable
     if case.return_freight_payer == "merchant":
         shipment = case.shipments.filter(kind=RETURN).first()
         if shipment is not None:
@@ -230,15 +232,48 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> None:
         raise AmountExceedsRefundable(requested_fen=case.refund_fen, refundable_fen=max(refundable, 0))
 
 
-def items_paid_fen(case: AfterSale) -> int:
-    total = 0
-    for item in case.items.select_related("order_item"):
-        line = item.order_item
-        total += line.paid_fen * item.qty // line.qty
-    return total
-
-
-def goods_refunded_fen(order: Order) -> int:
+def goods_refunded_fen(order: Order, *, excluding_case: int | None = None) -> int:
     """Goods money already paid back, or on its way, on this order."""
-    total = Refund.objects.filter(case__order=order).aggregate(s=Sum("goods_fen"))["s"]
+    total = (
+        Refund.objects.filter(case__order=order)
+        .exclude(case_id=excluding_case)
+        .aggregate(s=Sum("goods_fen"))["s"]
+    )
     return int(total or 0)
+
+
+def _goods_refunded_by_line(order: Order, *, excluding_case: int | None = None) -> dict[int, int]:
+    """Goods money paid back (or on its way) per order line: each refund spread over its case's lines in
+    proportion to what they cost."""
+    rows = (
+        CaseItem.objects.filter(case__order=order, case__refund__isnull=False)
+        .exclude(case_id=excluding_case)
+        .select_related("order_item", "case__refund")
+        .order_by("case_id", "id")
+    )
+    by_case: dict[int, list[CaseItem]] = {}
+    for item in rows:
+        by_case.setdefault(item.case_id, []).append(item)
+    refunded: dict[int, int] = {}
+    for items in by_case.values():
+        weights = [i.order_item.paid_fen * i.qty // i.order_item.qty for i in items]
+        goods = items[0].case.refund.goods_fen
+        for item, part in zip(
+            items, allocate(goods, weights) if any(weights) else [0] * len(items), strict=True
+        ):
+            refunded[item.order_item_id] = refunded.get(item.order_item_id, 0) + part
+    return refunded
+
+
+def refundable_fen(
+    order: Order, lines: list[tuple[OrderItem, int]], *, excluding_case: int | None = None
+) -> int:
+    """Rule 7: what the given quantities of these lines cost, less what was already refunded on each line,
+    and never more than is left of the order's goods money."""
+    refunded = _goods_refunded_by_line(order, excluding_case=excluding_case)
+    per_line = sum(
+        max(0, min(line.paid_fen * qty // line.qty, line.paid_fen - refunded.get(line.pk, 0)))
+        for line, qty in lines
+    )
+    left = order.goods_paid_fen - goods_refunded_fen(order, excluding_case=excluding_case)
+    return max(0, min(per_line, left))
