@@ -1,10 +1,38 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import views
+from aftersales.web.views import buyer, merchant, merchant_case, platform, shared
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.home, name="home"),
+    path("", shared.home, name="home"),
+    # The merchant's workbench
+    path("workbench/", merchant.queue, name="merchant-queue"),
+    path("workbench/bulk-agree/", merchant.bulk_agree, name="merchant-bulk-agree"),
+    path("workbench/shipping/", merchant.shipping, name="merchant-shipping"),
+    path("workbench/chats/", merchant.conversations, name="merchant-chats"),
+    path("workbench/cases/<int:case_id>/", merchant_case.case_detail, name="merchant-case"),
+    path(
+        "workbench/cases/<int:case_id>/<str:action>/", merchant_case.case_action, name="merchant-case-action"
+    ),
+    path("workbench/orders/<str:order_sn>/", merchant_case.order_detail, name="merchant-order"),
+    path("workbench/orders/<str:order_sn>/chat/", merchant_case.order_chat, name="merchant-order-chat"),
+    path(
+        "workbench/orders/<str:order_sn>/reship/",
+        merchant_case.propose_reship,
+        name="merchant-propose-reship",
+    ),
+    # The buyer
+    path("buyer/", buyer.orders, name="buyer-home"),
+    path("buyer/orders/<str:order_sn>/", buyer.order_detail, name="buyer-order"),
+    path("buyer/orders/<str:order_sn>/apply/", buyer.apply, name="buyer-apply"),
+    path("buyer/orders/<str:order_sn>/chat/", buyer.order_chat, name="buyer-order-chat"),
+    path("buyer/cases/<int:case_id>/", buyer.case_detail, name="buyer-case"),
+    path("buyer/cases/<int:case_id>/<str:action>/", buyer.case_action, name="buyer-case-action"),
+    # The platform
+    path("platform/", platform.index, name="platform-home"),
+    path("platform/cases/<int:case_id>/", platform.case_detail, name="platform-case"),
+    path("platform/cases/<int:case_id>/<str:action>/", platform.case_action, name="platform-case-action"),
+    path("platform/risk/<int:record_id>/reopen/", platform.reopen, name="platform-reopen"),
 ]
