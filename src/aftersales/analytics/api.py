@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from aftersales.analytics import queries
+from aftersales.analytics import export, queries
 from aftersales.api.auth import require
 from aftersales.core import clock
 from aftersales.core.actors import MERCHANT, PLATFORM
@@ -82,11 +79,4 @@ def metrics(request: HttpRequest, q: Query[MetricsQuery]) -> dict[str, Any]:
 
 @router.get("/metrics.csv", response=None)
 def metrics_csv(request: HttpRequest, q: Query[MetricsQuery]) -> HttpResponse:
-    report = _report(request, q)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(queries.csv_rows(report))
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    shop = re.sub(r"[^A-Za-z0-9_.-]", "_", report["shop"] or "all")
-    name = f"metrics-{shop}-{report['from']}-{report['to']}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return export.csv_response(_report(request, q))

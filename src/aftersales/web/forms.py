@@ -12,6 +12,7 @@ from aftersales.cases.reasons import REASONS
 from aftersales.core.money import InvalidAmount, yuan_to_fen
 from aftersales.logistics.carriers import CARRIERS
 from aftersales.orders.models import OrderItem
+from aftersales.reviews.models import MAX_COMMENT, MAX_SCORE, MIN_SCORE, TAGS
 from aftersales.web import labels
 
 
@@ -103,6 +104,27 @@ class EscalateForm(VersionForm):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RatingForm(VersionForm):
+    """服务评价: the score is checked by the service, so a refused score shows the service's message."""
+
+    score = forms.IntegerField(
+        label=_("Score"),
+        required=False,
+        widget=forms.RadioSelect(choices=[(n, "★" * n) for n in range(MIN_SCORE, MAX_SCORE + 1)]),
+    )
+    tags = forms.MultipleChoiceField(
+        label=_("Tags"),
+        required=False,
+        choices=[(tag.code, tag.label) for tag in sorted(TAGS.values(), key=lambda tag: not tag.positive)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_COMMENT}),
     )
 
 

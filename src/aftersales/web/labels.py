@@ -78,6 +78,7 @@ EVENTS: dict[str, Promise] = {
     "refund_failed": _("Refund failed; it will be retried"),
     "deadline_breached": _("Deadline breached"),
     "carrier_event": _("Carrier update"),
+    "evaluate": _("Buyer rated the service"),
 }
 
 # The button that opens each action's form, by the role that sees it.
@@ -94,6 +95,7 @@ ACTIONS: dict[str, Promise] = {
     "escalate": _("Ask the platform to step in"),
     "confirm_received": _("Confirm receipt"),
     "decide": _("Decide"),
+    "evaluate": _("Rate the service"),
 }
 AGREE_BY_TYPE: dict[str, Promise] = {
     t.REFUND_ONLY: _("Agree to refund"),
@@ -157,6 +159,8 @@ DETAIL_KEYS: dict[str, Promise] = {
     "deadline_at": _("Deadline"),
     "late_shipment": _("Late shipment"),
     "merchant_liable": _("Merchant liable"),
+    "score": _("Score"),
+    "comment": _("Comment"),
 }
 
 WAITING_TABS: dict[str, Promise] = {

@@ -21,6 +21,7 @@ from aftersales.core.money import fen_to_yuan
 from aftersales.logistics.carriers import CARRIERS
 from aftersales.orders.models import Order, OrderItem
 from aftersales.orders.queries import get_order
+from aftersales.risk import queries as risk
 from aftersales.risk.models import RiskRecord
 from aftersales.web.labels import DECISIONS
 
@@ -167,7 +168,19 @@ def case_page(case_id: int, actor: Actor, *, now: datetime) -> dict[str, Any]:
         context["templates"] = reply_templates(actor, template_values(case, order, view))
     if actor.role == PLATFORM:
         context["decisions"] = decisions_for(case)
+    if actor.role in (MERCHANT, PLATFORM):
+        context["flags"] = flags_of(case, actor, now=now)
     return context
+
+
+def flags_of(case: AfterSale, actor: Actor, *, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The case's risk flags and its buyer's, each with its reason in words; a merchant's buyer flags count
+    in their shop only. Never for the buyer."""
+    shop_id = case.shop_id if actor.role == MERCHANT else None
+    return {
+        "case": risk.case_flags(case, now=now),
+        "buyer": risk.buyer_flags(case.buyer_id, shop_id=shop_id, now=now),
+    }
 
 
 def _record_row(m: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web.views import buyer, merchant, merchant_case, platform, shared
+from aftersales.web.views import buyer, dashboard, merchant, merchant_case, platform, shared
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("workbench/bulk-agree/", merchant.bulk_agree, name="merchant-bulk-agree"),
     path("workbench/shipping/", merchant.shipping, name="merchant-shipping"),
     path("workbench/chats/", merchant.conversations, name="merchant-chats"),
+    path("workbench/dashboard/", dashboard.merchant_dashboard, name="merchant-dashboard"),
+    path("workbench/dashboard.csv", dashboard.merchant_csv, name="merchant-dashboard-csv"),
     path("workbench/cases/<int:case_id>/", merchant_case.case_detail, name="merchant-case"),
     path(
         "workbench/cases/<int:case_id>/<str:action>/", merchant_case.case_action, name="merchant-case-action"
@@ -29,9 +31,13 @@ urlpatterns = [
     path("buyer/orders/<str:order_sn>/apply/", buyer.apply, name="buyer-apply"),
     path("buyer/orders/<str:order_sn>/chat/", buyer.order_chat, name="buyer-order-chat"),
     path("buyer/cases/<int:case_id>/", buyer.case_detail, name="buyer-case"),
+    path("buyer/cases/<int:case_id>/rate/", buyer.rate, name="buyer-case-rate"),
     path("buyer/cases/<int:case_id>/<str:action>/", buyer.case_action, name="buyer-case-action"),
     # The platform
     path("platform/", platform.index, name="platform-home"),
+    path("platform/dashboard/", dashboard.platform_dashboard, name="platform-dashboard"),
+    path("platform/dashboard.csv", dashboard.platform_csv, name="platform-dashboard-csv"),
+    path("platform/rankings/", dashboard.rankings, name="platform-rankings"),
     path("platform/cases/<int:case_id>/", platform.case_detail, name="platform-case"),
     path("platform/cases/<int:case_id>/<str:action>/", platform.case_action, name="platform-case-action"),
     path("platform/risk/<int:record_id>/reopen/", platform.reopen, name="platform-reopen"),

@@ -22,6 +22,8 @@ from aftersales.core import clock
 from aftersales.core.actors import BUYER, Actor
 from aftersales.core.errors import DomainError, NotFound
 from aftersales.orders.queries import get_order
+from aftersales.reviews.models import TAGS, ServiceRating
+from aftersales.reviews.services import evaluate
 from aftersales.web import forms as f
 from aftersales.web import labels, queries
 from aftersales.web.views.actions import Action, perform
@@ -178,6 +180,7 @@ def _action_forms(case: AfterSale, version: int) -> dict[str, forms.Form]:
             prefix="reapply",
         ),
         "chat": f.ChatForm(),
+        "evaluate": f.RatingForm(initial=initial, prefix="evaluate"),
     }
     return forms_by_action
 
@@ -197,10 +200,25 @@ def case_page(
     except NotFound as exc:
         raise Http404() from exc
     context["forms"] = _action_forms(context["case"], context["view"]["version"])
+    context["rating"] = rating_of(context["case"])
     if bound is not None and action is not None:
         context["forms"][action] = bound
     context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
     return render(request, "web/buyer/case.html", context, status=status)
+
+
+def rating_of(case: AfterSale) -> dict[str, Any] | None:
+    """The buyer's rating of the case, with its tags in words; None before it is rated."""
+    rating = ServiceRating.objects.filter(case_id=case.pk).first()
+    if rating is None:
+        return None
+    return {
+        "score": rating.score,
+        "stars": "★" * rating.score + "☆" * (5 - rating.score),
+        "tags": [str(TAGS[code].label) if code in TAGS else code for code in rating.tags],
+        "comment": rating.comment,
+        "at": rating.created_at,
+    }
 
 
 @role_required(BUYER)
@@ -213,6 +231,31 @@ def case_detail(request: HttpRequest, actor: Actor, case_id: int) -> HttpRespons
 def case_action(request: HttpRequest, actor: Actor, case_id: int, action: str) -> HttpResponse:
     done = safe_next(request, reverse("buyer-case", args=[case_id]))
     return perform(request, actor, case_id, action, actions=ACTIONS, page=case_page, done_url=done)
+
+
+@require_POST
+@role_required(BUYER)
+def rate(request: HttpRequest, actor: Actor, case_id: int) -> HttpResponse:
+    """服务评价: the buyer rates the after-sales service of their finished case, once."""
+    form = f.RatingForm(request.POST, prefix="evaluate")
+    if not form.is_valid():
+        return case_page(request, actor, case_id, bound=form, action="evaluate", status=400)
+    data = form.cleaned_data
+    try:
+        evaluate(
+            case_id,
+            actor=actor,
+            score=data["score"] if data["score"] is not None else 0,
+            tags=data["tags"],
+            comment=data["comment"],
+            version=data.get("version"),
+        )
+    except NotFound as exc:
+        raise Http404() from exc
+    except DomainError as exc:
+        return case_page(request, actor, case_id, bound=form, action="evaluate", error=exc, status=exc.status)
+    messages.success(request, _("Thank you: your rating of the after-sales service is saved."))
+    return redirect(reverse("buyer-case", args=[case_id]) + "#rating")
 
 
 @require_http_methods(["GET", "POST"])

@@ -42,6 +42,9 @@ FIELD_HINTS = {
     "decision": _("Choose one of the decisions."),
     "cursor": _("This page link is out of date; start again from the first page."),
     "state": _("Choose a state from the list."),
+    "score": _("Choose a score from 1 to 5 stars."),
+    "tags": _("Choose tags from the list."),
+    "comment": _("A comment has at most 500 characters."),
 }
 
 
