@@ -27,7 +27,7 @@ from aftersales.reviews.services import evaluate
 from aftersales.web import forms as f
 from aftersales.web import labels, queries
 from aftersales.web.views.actions import Action, perform
-from aftersales.web.views.shared import error_text, role_required, safe_next
+from aftersales.web.views.shared import case_context, error_text, render_forms, role_required, safe_next
 
 
 def _version(d: dict[str, Any]) -> int | None:
@@ -195,16 +195,11 @@ def case_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        context = queries.case_page(case_id, actor, now=clock.now())
-    except NotFound as exc:
-        raise Http404() from exc
-    context["forms"] = _action_forms(context["case"], context["view"]["version"])
+    context = case_context(case_id, actor)
     context["rating"] = rating_of(context["case"])
-    if bound is not None and action is not None:
-        context["forms"][action] = bound
-    context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
-    return render(request, "web/buyer/case.html", context, status=status)
+    forms_by_action = _action_forms(context["case"], context["view"]["version"])
+    return render_forms(request, "web/buyer/case.html", context, forms_by_action,
+                        bound=bound, action=action, error=error, status=status)  # fmt: skip
 
 
 def rating_of(case: AfterSale) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from aftersales.orders.queries import get_order
 from aftersales.web import forms as f
 from aftersales.web import queries
 from aftersales.web.views.actions import Action, perform
-from aftersales.web.views.shared import error_text, role_required, safe_next
+from aftersales.web.views.shared import case_context, error_text, render_forms, role_required, safe_next
 
 
 def _agree(case_id: int, actor: Actor, data: dict[str, Any]) -> AfterSale:
@@ -92,18 +92,13 @@ def case_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        context = queries.case_page(case_id, actor, now=clock.now())
-    except NotFound as exc:
-        raise Http404() from exc
-    context["forms"] = _action_forms(context["case"], context["view"]["version"])
-    if bound is not None and action is not None:
-        context["forms"][action] = bound
+    context = case_context(case_id, actor)
     context["agree_needs_address"] = (
         t.next_state(context["case"].state, "agree", context["case"].type) == t.AWAITING_RETURN
     )
-    context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
-    return render(request, "web/merchant/case.html", context, status=status)
+    forms_by_action = _action_forms(context["case"], context["view"]["version"])
+    return render_forms(request, "web/merchant/case.html", context, forms_by_action,
+                        bound=bound, action=action, error=error, status=status)  # fmt: skip
 
 
 @role_required(MERCHANT)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,13 +16,13 @@ from django.views.decorators.http import require_POST
 from aftersales.cases import services
 from aftersales.core import clock
 from aftersales.core.actors import PLATFORM, Actor
-from aftersales.core.errors import DomainError, NotFound
+from aftersales.core.errors import DomainError
 from aftersales.risk.models import RiskRecord
 from aftersales.risk.services import reopen_entry
 from aftersales.web import forms as f
 from aftersales.web import queries
 from aftersales.web.views.actions import Action, perform
-from aftersales.web.views.shared import error_text, role_required
+from aftersales.web.views.shared import case_context, error_text, render_forms, role_required
 
 
 def _decide(case_id: int, actor: Actor, d: dict[str, Any]) -> Any:
@@ -85,23 +85,16 @@ def case_page(
     status: int = 200,
 ) -> HttpResponse:
     """The same record as the evidence export (有据可查), with the decision buttons."""
-    try:
-        context = queries.case_page(case_id, actor, now=clock.now())
-    except NotFound as exc:
-        raise Http404() from exc
+    context = case_context(case_id, actor)
     initial = {"version": context["view"]["version"]}
-    context["forms"] = {
+    forms_by_action: dict[str, forms.Form] = {
         "decide": f.DecideForm(initial=initial, decisions=context["decisions"], prefix="decide"),
         "escalate": f.NoteForm(initial=initial, prefix="escalate"),
     }
-    if bound is not None and action is not None:
-        if isinstance(bound, f.DecideForm):
-            bound.fields["decision"].widget.choices = (
-                context["forms"]["decide"].fields["decision"].widget.choices
-            )
-        context["forms"][action] = bound
-    context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
-    return render(request, "web/platform/case.html", context, status=status)
+    if isinstance(bound, f.DecideForm):
+        bound.fields["decision"].widget.choices = forms_by_action["decide"].fields["decision"].widget.choices
+    return render_forms(request, "web/platform/case.html", context, forms_by_action,
+                        bound=bound, action=action, error=error, status=status)  # fmt: skip
 
 
 @role_required(PLATFORM)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.accounts.models import Membership
 from aftersales.accounts.services import actor_for_membership
+from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
-from aftersales.core.errors import DomainError, ValidationFailed
+from aftersales.core.errors import DomainError, NotFound, ValidationFailed
+from aftersales.web import queries
 
 P = ParamSpec("P")
 RoleView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponse]
@@ -108,3 +111,31 @@ def home(request: HttpRequest) -> HttpResponse:
     if membership is not None and membership.role in HOMES:
         return redirect(HOMES[membership.role])
     return render(request, "web/home.html", {"membership": membership})
+
+
+def case_context(case_id: int, actor: Actor) -> dict[str, Any]:
+    """What every role's case page starts from; another shop's or buyer's case is a 404."""
+    try:
+        return queries.case_page(case_id, actor, now=clock.now())
+    except NotFound as exc:
+        raise Http404() from exc
+
+
+def render_forms(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    forms_by_action: dict[str, forms.Form],
+    *,
+    bound: forms.Form | None,
+    action: str | None,
+    error: DomainError | None,
+    status: int,
+) -> HttpResponse:
+    """Render a page with its action forms; after a refused action, its form comes back as the user filled
+    it in, open, with the error's message."""
+    if bound is not None and action is not None:
+        forms_by_action[action] = bound
+    context["forms"] = forms_by_action
+    context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
+    return render(request, template, context, status=status)
