@@ -65,7 +65,7 @@ def _ceiling(n: int) -> float:
 
 
 def run(*, quick: bool) -> None:
-    n = 50_000 if quick else 1_000_000
+    n = 20_000 if quick else 1_000_000
     make_shop("bench")
     lines = _lines(n, "IMP")
     ours = timed(lambda: import_lines(lines))

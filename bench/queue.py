@@ -24,7 +24,7 @@ def _p95_ms(shop_actor: object, *, repeat: int = REPEAT) -> float:
 
 
 def run(*, quick: bool) -> None:
-    small, large = (10_000, 200_000) if quick else (10_000, 1_000_000)
+    small, large = (10_000, 100_000) if quick else (10_000, 1_000_000)
     clock.freeze(T0)
     shop_small = make_shop("queue-small")
     bulk_history(shop_small, small, open_share=0.05)

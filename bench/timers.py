@@ -27,7 +27,7 @@ def _fire(code: str, pending: int) -> tuple[float, int]:
 
 
 def run(*, quick: bool) -> None:
-    small, large = (10_000, 100_000) if quick else (10_000, 1_000_000)
+    small, large = (10_000, 50_000) if quick else (10_000, 1_000_000)
     base_s, _ = _fire("timers-small", small)
     big_s, fired = _fire("timers-large", large)
     emit(f"timers_{engine()}", large, big_s, base_s, "s for 1000 due (ratio ≤ 1.5)", small_n=small,

@@ -49,6 +49,7 @@ def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, A
                 "bind": f"{host}:{port}",
                 "workers": workers or (os.cpu_count() or 1),
                 "worker_class": "gthread",
+                "preload_app": True,  # load Django once, before forking: the processes share its pages
                 "threads": 4,
                 "accesslog": None,
                 "loglevel": "warning",
