@@ -57,7 +57,8 @@ def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now
                  batch: int = 20_000) -> None:  # fmt: skip
     """``total`` cases in the shop; ``open_share`` of them pending the merchant with a deadline in the future
     and a pending timer, except ``due`` whose deadline has passed; the rest refunded long ago."""
-    buyers = [ensure_buyer(f"hist-buyer-{i}").pk for i in range(200)]
+    # A buyer has a handful of cases in a shop's history, as in real shops.
+    buyers = _buyers(f"{shop.code}-hist", max(200, total // 5))
     sku_id = OrderItem._meta.get_field("sku").related_model.objects.get(shop_id=shop.id, sku="SKU-1").pk  # type: ignore[union-attr]
     open_every = max(1, round(1 / open_share)) if open_share else 0
     made = due_made = 0
@@ -109,5 +110,10 @@ def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now
         made += size
 
 
-def buyer_ids() -> list[int]:
-    return list(Buyer.objects.values_list("id", flat=True))
+def _buyers(prefix: str, n: int) -> list[int]:
+    names = [f"{prefix}-{i}" for i in range(n)]
+    Buyer.objects.bulk_create(
+        [Buyer(external_id=x, created_at=T0) for x in names], ignore_conflicts=True, batch_size=5000
+    )
+    ids = dict(Buyer.objects.filter(external_id__startswith=f"{prefix}-").values_list("external_id", "id"))
+    return [ids[x] for x in names]
