@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 
+from aftersales.accounts.services import ensure_buyer
 from aftersales.cases.models import AfterSale
+from aftersales.orders.models import Order
 from aftersales.timers.models import Timer
 from tests.factories import sh
+
+T = sh(2026, 11, 18, 10)
+
+
+def _history(world: Any, n: int = 400) -> None:
+    """Enough cases in the shop, in several states, for the planner to have real choices; then statistics."""
+    buyer = ensure_buyer("explain-buyer")
+    orders = Order.objects.bulk_create(
+        Order(shop=world.shop, order_sn=f"EXPLAIN-{world.shop.pk}-{i}", buyer=buyer, receiver_name="张三",
+              receiver_phone="13812345678", receiver_address="上海", paid_fen=100, paid_at=T, created_at=T)
+        for i in range(n)
+    )  # fmt: skip
+    states = ["pending_merchant", "refunded", "rejected", "closed"]
+    AfterSale.objects.bulk_create(
+        AfterSale(shop=world.shop, order=o, order_sn=o.order_sn, buyer=buyer, type="refund_only",
+                  state=states[i % 4], waiting_on="merchant" if i % 4 == 0 else "", reason_code="damaged",
+                  merchant_fault=True, return_freight_payer="merchant", initiated_by="buyer",
+                  deadline_at=T + timedelta(minutes=i), due_sort=T + timedelta(minutes=i), created_at=T, updated_at=T)
+        for i, o in enumerate(orders)
+    )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
 
 
 def _plan(qs: Any) -> str:
@@ -31,7 +56,8 @@ def _assert_ordered_index_scan(plan: str) -> None:
 
 @pytest.mark.django_db
 def test_merchant_queue_by_state_uses_the_shop_state_deadline_index(world: Any) -> None:
-    # given the merchant's queue query: one shop, one state, by deadline
+    # given the merchant's queue query on a shop with a history: one shop, one state, by deadline
+    _history(world)
     qs = AfterSale.objects.filter(shop_id=world.shop.pk, state="pending_merchant").order_by("due_sort", "id")[
         :20
     ]
@@ -43,6 +69,7 @@ def test_merchant_queue_by_state_uses_the_shop_state_deadline_index(world: Any) 
 
 @pytest.mark.django_db
 def test_queue_by_who_must_act_uses_the_waiting_index(world: Any) -> None:
+    _history(world)
     qs = AfterSale.objects.filter(shop_id=world.shop.pk, waiting_on="merchant").order_by("due_sort", "id")[
         :20
     ]
