@@ -27,7 +27,14 @@ from aftersales.reviews.services import evaluate
 from aftersales.web import forms as f
 from aftersales.web import labels, queries
 from aftersales.web.views.actions import Action, perform
-from aftersales.web.views.shared import case_context, error_text, render_forms, role_required, safe_next
+from aftersales.web.views.shared import (
+    case_context,
+    error_text,
+    order_context,
+    render_forms,
+    role_required,
+    safe_next,
+)
 
 
 def _version(d: dict[str, Any]) -> int | None:
@@ -87,10 +94,7 @@ def order_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        context = queries.order_page(order_sn, actor, now=clock.now())
-    except NotFound as exc:
-        raise Http404() from exc
+    context = order_context(order_sn, actor)
     context.update(
         chat_form=bound or f.ChatForm(), error=error, error_message=error_text(error) if error else None
     )

@@ -18,14 +18,19 @@ from aftersales.cases import services
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.chat import services as chat
-from aftersales.core import clock
 from aftersales.core.actors import MERCHANT, Actor
 from aftersales.core.errors import DomainError, NotFound
 from aftersales.orders.queries import get_order
 from aftersales.web import forms as f
 from aftersales.web import queries
 from aftersales.web.views.actions import Action, perform
-from aftersales.web.views.shared import case_context, error_text, render_forms, role_required, safe_next
+from aftersales.web.views.shared import (
+    case_context,
+    order_context,
+    render_forms,
+    role_required,
+    safe_next,
+)
 
 
 def _agree(case_id: int, actor: Actor, data: dict[str, Any]) -> AfterSale:
@@ -130,18 +135,13 @@ def order_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        context = queries.order_page(order_sn, actor, now=clock.now())
-    except NotFound as exc:
-        raise Http404() from exc
-    context["forms"] = {
+    context = order_context(order_sn, actor)
+    forms_by_action: dict[str, forms.Form] = {
         "chat": f.ChatForm(),
         "reship": f.ProposeReshipForm(lines=context["lines"]),
     }
-    if bound is not None and action is not None:
-        context["forms"][action] = bound
-    context.update(open_action=action, error=error, error_message=error_text(error) if error else None)
-    return render(request, "web/merchant/order.html", context, status=status)
+    return render_forms(request, "web/merchant/order.html", context, forms_by_action,
+                        bound=bound, action=action, error=error, status=status)  # fmt: skip
 
 
 @role_required(MERCHANT)

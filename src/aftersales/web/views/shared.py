@@ -121,6 +121,14 @@ def case_context(case_id: int, actor: Actor) -> dict[str, Any]:
         raise Http404() from exc
 
 
+def order_context(order_sn: str, actor: Actor) -> dict[str, Any]:
+    """What an order page (its chat and after-sales entry) starts from; another's order is a 404."""
+    try:
+        return queries.order_page(order_sn, actor, now=clock.now())
+    except NotFound as exc:
+        raise Http404() from exc
+
+
 def render_forms(
     request: HttpRequest,
     template: str,
