@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
-from aftersales.cases.models import AfterSale, CaseItem
+from aftersales.cases.models import AfterSale
 from aftersales.core import clock
 from aftersales.logistics.models import RETURN, Shipment
 from aftersales.orders.models import Order
@@ -74,24 +74,26 @@ def same_sku_counts(keys: Iterable[SkuKey], *, now: datetime) -> dict[SkuKey, in
         return {}
     later_clearance = RiskRecord.objects.filter(
         shop_id=OuterRef("shop_id"),
-        buyer_id=OuterRef("case__buyer_id"),
-        sku_code=OuterRef("sku_code"),
-        resolved_at__gt=OuterRef("case__created_at"),
+        buyer_id=OuterRef("buyer_id"),
+        sku_code=OuterRef("items__sku_code"),
+        resolved_at__gt=OuterRef("created_at"),
     )
+    # Driven from the buyers' recent cases (index on buyer, created_at), so the cost follows the buyers on
+    # the page, not the shop's history.
     rows = (
-        CaseItem.objects.filter(
+        AfterSale.objects.filter(
+            buyer_id__in={k[1] for k in wanted},
+            created_at__gte=now - timedelta(days=policy.ABUSE_DAYS),
             shop_id__in={k[0] for k in wanted},
-            case__buyer_id__in={k[1] for k in wanted},
-            sku_code__in={k[2] for k in wanted},
-            case__counts_as_application=True,
-            case__created_at__gte=now - timedelta(days=policy.ABUSE_DAYS),
+            counts_as_application=True,
+            items__sku_code__in={k[2] for k in wanted},
         )
         .filter(~Exists(later_clearance))
-        .values("shop_id", "case__buyer_id", "sku_code")
-        .annotate(n=Count("case_id", distinct=True))
+        .values("shop_id", "buyer_id", "items__sku_code")
+        .annotate(n=Count("id", distinct=True))
         .order_by()
     )
-    counts = {(r["shop_id"], r["case__buyer_id"], r["sku_code"]): int(r["n"]) for r in rows}
+    counts = {(r["shop_id"], r["buyer_id"], r["items__sku_code"]): int(r["n"]) for r in rows}
     return {key: counts.get(key, 0) for key in wanted}
 
 
