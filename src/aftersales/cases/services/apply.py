@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -128,9 +129,7 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     decision = policy.check_application(facts)
     if decision.ok:
         abuse = _abuse_count(order, [line.sku_code for line, _ in lines], now)
-        decision = policy.check_application(
-            policy.ApplicationFacts(**{**facts.__dict__, "recent_cases_same_sku": abuse[1]})
-        )
+        decision = policy.check_application(dataclasses.replace(facts, recent_cases_same_sku=abuse[1]))
         if not decision.ok:
             return _Abuse(order_id=order.pk, sku=abuse[0], count=abuse[1])
     if not decision.ok:
