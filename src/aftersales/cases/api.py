@@ -14,6 +14,7 @@ from aftersales.cases.evidence import evidence as case_evidence
 from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
 from aftersales.core.errors import ValidationFailed
+from aftersales.orders.shapes import Receiver
 
 router = Router(tags=["after-sales"])
 
@@ -21,12 +22,6 @@ router = Router(tags=["after-sales"])
 class ItemIn(Schema):
     sku: str = Field(min_length=1, max_length=64)
     qty: int = Field(ge=1)
-
-
-class AddressIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(min_length=3, max_length=32)
-    address: str = Field(min_length=1, max_length=500)
 
 
 class ApplyIn(Schema):
@@ -38,7 +33,7 @@ class ApplyIn(Schema):
     exchange_sku: str | None = Field(None, max_length=64)
     description: str = Field("", max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=9)
-    address: AddressIn | None = None
+    address: Receiver | None = None
 
 
 class VersionIn(Schema):
@@ -46,7 +41,7 @@ class VersionIn(Schema):
 
 
 class AgreeIn(VersionIn):
-    return_address: AddressIn | None = None
+    return_address: Receiver | None = None
 
 
 class RejectIn(VersionIn):

@@ -13,28 +13,17 @@ from aftersales.cases.queries import order_entry
 from aftersales.core import clock
 from aftersales.core.actors import MERCHANT, PLATFORM, Actor
 from aftersales.orders import queries, services
+from aftersales.orders.shapes import OrderLine, Receiver
 from aftersales.risk.services import reopen_entry
 
 router = Router(tags=["orders"])
 
 
-class ReceiverIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(min_length=3, max_length=32)
-    address: str = Field(min_length=1, max_length=500)
-
-
-class OrderItemIn(Schema):
-    sku: str = Field(min_length=1, max_length=64)
-    qty: int = Field(ge=1)
-    unit_price_fen: int = Field(ge=0)
-
-
 class OrderIn(Schema):
     order_sn: str = Field(min_length=1, max_length=64)
     buyer_id: str = Field(min_length=1, max_length=64)
-    receiver: ReceiverIn
-    items: list[OrderItemIn] = Field(min_length=1)
+    receiver: Receiver
+    items: list[OrderLine] = Field(min_length=1)
     freight_fen: int = Field(0, ge=0)
     paid_fen: int = Field(ge=0)
     paid_at: datetime

@@ -33,22 +33,12 @@ from aftersales.core import clock
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.money import allocate
 from aftersales.orders.models import Order, OrderItem
+from aftersales.orders.services import ItemInput, check_order_facts
+from aftersales.orders.shapes import OrderLine, Receiver
 from aftersales.timers.models import Timer
 from aftersales.timers.services import KIND_BY_STATE
 
 BATCH = 2000
-
-
-class _Receiver(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(min_length=3, max_length=32)
-    address: str = Field(min_length=1, max_length=500)
-
-
-class _Item(BaseModel):
-    sku: str = Field(min_length=1, max_length=64)
-    qty: int = Field(ge=1)
-    unit_price_fen: int = Field(ge=0)
 
 
 class _CaseItem(BaseModel):
@@ -86,8 +76,8 @@ class _Line(BaseModel):
     shop: str
     order_sn: str = Field(min_length=1, max_length=64)
     buyer_id: str = Field(min_length=1, max_length=64)
-    receiver: _Receiver
-    items: list[_Item] = Field(min_length=1)
+    receiver: Receiver
+    items: list[OrderLine] = Field(min_length=1)
     freight_fen: int = Field(0, ge=0)
     paid_fen: int = Field(ge=0)
     paid_at: datetime
@@ -124,16 +114,18 @@ def _parse(number: int, raw: str) -> _Line:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise BadLine(line=number, message=f"{where}: {first['msg']}") from exc
-    stamps = [line.paid_at, line.shipped_at, line.signed_at]
-    stamps += [x for c in line.cases for x in (c.created_at, c.updated_at, c.deadline_at)]
-    for stamp in stamps:
-        if stamp is not None and stamp.tzinfo is None:
-            raise BadLine(line=number, message="times need an offset, e.g. +08:00")
-    goods = sum(i.qty * i.unit_price_fen for i in line.items)
-    if line.paid_fen < line.freight_fen or line.paid_fen > goods + line.freight_fen:
-        raise BadLine(line=number, message="paid_fen must lie between freight_fen and goods plus freight")
-    if len({i.sku for i in line.items}) != len(line.items):
-        raise BadLine(line=number, message="each SKU appears once per order")
+    stamps = [x for c in line.cases for x in (c.created_at, c.updated_at, c.deadline_at)]
+    if any(stamp is not None and stamp.tzinfo is None for stamp in stamps):
+        raise BadLine(line=number, message="times need an offset, e.g. +08:00")
+    try:
+        # The same facts an order created over HTTP must satisfy.
+        check_order_facts(
+            [ItemInput(i.sku, i.qty, i.unit_price_fen) for i in line.items],
+            freight_fen=line.freight_fen, paid_fen=line.paid_fen, paid_at=line.paid_at,
+            shipped_at=line.shipped_at, signed_at=line.signed_at,
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        raise BadLine(line=number, message=exc.detail()) from exc
     ordered = {i.sku: i.qty for i in line.items}
     for case in line.cases:
         if any(ordered.get(ci.sku, 0) < ci.qty for ci in case.items):

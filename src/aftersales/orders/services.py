@@ -50,7 +50,14 @@ def create_order(
 ) -> Order:
     if actor.shop_id is None:
         raise NotFound(what="shop")
-    _check_order_facts(items, freight_fen, paid_fen, paid_at, shipped_at, signed_at)
+    check_order_facts(
+        items,
+        freight_fen=freight_fen,
+        paid_fen=paid_fen,
+        paid_at=paid_at,
+        shipped_at=shipped_at,
+        signed_at=signed_at,
+    )
     if carrier or tracking_no:
         validate_tracking_no(carrier or "", tracking_no or "")
     with transaction.atomic():
@@ -98,14 +105,20 @@ def create_order(
     return order
 
 
-def _check_order_facts(
+def check_order_facts(
     items: list[ItemInput],
+    *,
     freight_fen: int,
     paid_fen: int,
     paid_at: datetime,
     shipped_at: datetime | None,
     signed_at: datetime | None,
 ) -> None:
+    """What any order must satisfy, however it arrives (HTTP or an import file)."""
+    if any(t is not None and t.tzinfo is None for t in (paid_at, shipped_at, signed_at)):
+        raise ValidationFailed(
+            field="paid_at", message="times need an offset, e.g. 2026-11-15T10:00:00+08:00"
+        )
     if not items:
         raise ValidationFailed(field="items", message="an order needs at least one item")
     if len({i.sku for i in items}) != len(items):

@@ -77,10 +77,10 @@ def mark_failed(refund: Refund, *, at: datetime, reason: str) -> bool:
     return True
 
 
-def due_for_gateway(now: datetime, limit: int = 500) -> list[int]:
-    """Refunds the worker should ask the gateway about now: pending ones, and failed ones due a retry."""
-    pending = Refund.objects.filter(status=PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
-    failed = Refund.objects.filter(status=FAILED, next_attempt_at__lte=now).order_by("next_attempt_at")
-    ids = list(pending.values_list("id", flat=True)[:limit])
-    ids += list(failed.values_list("id", flat=True)[: max(limit - len(ids), 0)])
-    return ids
+def due_for_gateway(now: datetime, limit: int = 500) -> list[Refund]:
+    """Refunds the worker should ask the gateway about now: pending ones first, then failed ones due a retry.
+    One query."""
+    due = Refund.objects.filter(status__in=[PENDING, FAILED], next_attempt_at__lte=now)
+    return sorted(
+        due.order_by("next_attempt_at")[:limit], key=lambda r: (r.status != PENDING, r.next_attempt_at)
+    )

@@ -19,7 +19,6 @@ from aftersales.cases.services.payment import record_refund_outcome
 from aftersales.core import clock
 from aftersales.core.actors import Actor
 from aftersales.refunds.gateway import configured_gateway
-from aftersales.refunds.models import Refund
 from aftersales.refunds.services import due_for_gateway
 from aftersales.reviews.services import recompute_reputations
 from aftersales.timers.models import FAILED, FIRED, OBSOLETE, PENDING, Timer
@@ -67,12 +66,11 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
 
 def settle_refunds(now: datetime, summary: Counter[str]) -> None:
     gateway = configured_gateway()
-    for refund_id in due_for_gateway(now):
-        refund = Refund.objects.get(pk=refund_id)
+    for refund in due_for_gateway(now):
         outcome = gateway.outcome(refund, now=now)
         if outcome is None:
             continue
-        result = record_refund_outcome(refund_id, actor=Actor.payment(gateway.name), status=outcome, at=now)
+        result = record_refund_outcome(refund.pk, actor=Actor.payment(gateway.name), status=outcome, at=now)
         if result.changed:  # another worker may have settled it first; count what this pass did
             summary[f"refund_{outcome}"] += 1
 
