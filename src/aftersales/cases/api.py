@@ -217,7 +217,7 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
             order_sn=body.order_sn,
             items=[(i.sku, i.qty) for i in body.items],
             reason_code=body.reason_code,
-            address=body.address.dict() if body.address else None,
+            address=body.address.model_dump() if body.address else None,
             description=body.description,
         ),
         actor=actor,
@@ -243,7 +243,7 @@ def list_events(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 @router.post("/after-sales/{case_id}/agree", response=CaseOut)
 def agree(request: HttpRequest, case_id: int, body: AgreeIn) -> dict[str, Any]:
-    address = body.return_address.dict() if body.return_address else None
+    address = body.return_address.model_dump() if body.return_address else None
     services.agree(case_id, actor=actor_of(request), version=body.version, return_address=address)
     return _view(request, case_id)
 
