@@ -11,7 +11,9 @@ from django.db import connection, transaction
 
 from aftersales.accounts.services import ensure_buyer
 from aftersales.cases.models import AfterSale
+from aftersales.core import rows
 from aftersales.orders.models import Order
+from aftersales.timers import worker
 from aftersales.timers.models import Timer
 from tests.factories import sh
 
@@ -79,11 +81,15 @@ def test_queue_by_who_must_act_uses_the_waiting_index(world: Any) -> None:
 
 @pytest.mark.django_db
 def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
-    # given the worker's claim: pending timers due now, oldest first
-    qs = Timer.objects.filter(status="pending", next_attempt_at__lte=sh(2026, 11, 18, 10)).order_by(
-        "next_attempt_at", "id"
-    )[:1]
+    # given the statement the worker claims with: pending timers due now, oldest first
+    sql = rows.first_sql(Timer, worker.CLAIM_CONDITION, order_by=worker.CLAIM_ORDER, lock=True, skip_locked=True)
     # when it is explained
-    plan = _plan(qs)
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql, worker.claim_params(sh(2026, 11, 18, 10)))
+        else:
+            cur.execute("EXPLAIN QUERY PLAN " + sql, worker.claim_params(sh(2026, 11, 18, 10)))
+        plan = "\n".join(" ".join(str(col) for col in row) for row in cur.fetchall())
     # then the partial index of pending timers serves it: the cost follows what is due, not what is stored
     assert "timer_due" in plan, plan

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from aftersales.chat.cards import Card
 from aftersales.chat.models import Conversation, Message, ReplyTemplate
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.actors import BUYER, MERCHANT, SYSTEM, Actor
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.orders.models import Order
@@ -19,15 +19,15 @@ MAX_TEXT = 2000
 PLACEHOLDERS = ("buyer_name", "order_sn", "tracking_no", "carrier", "deadline", "amount", "case_id")
 
 
-def conversation_for(order: Order, *, at: datetime) -> Conversation:
-    found = Conversation.objects.filter(order=order).first()
+def conversation_for(*, shop_id: int, order_id: int, at: datetime) -> Conversation:
+    found = rows.get(Conversation, shop_id=shop_id, order_id=order_id)
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return Conversation.objects.create(shop_id=order.shop_id, order=order, created_at=at)
+            return rows.insert(Conversation(shop_id=shop_id, order_id=order_id, created_at=at))
     except IntegrityError:
-        return Conversation.objects.get(order=order)
+        return Conversation.objects.get(order_id=order_id)
 
 
 def _order_for(actor: Actor, order_sn: str) -> Order:
@@ -49,7 +49,7 @@ def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
         raise ValidationFailed(field="text", message=f"a message has 1 to {MAX_TEXT} characters")
     order = _order_for(actor, order_sn)
     now = clock.now()
-    conversation = conversation_for(order, at=now)
+    conversation = conversation_for(shop_id=order.shop_id, order_id=order.pk, at=now)
     return Message.objects.create(
         shop_id=order.shop_id,
         conversation=conversation,
@@ -61,15 +61,17 @@ def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
     )
 
 
-def post_cards(*, order: Order, case_id: int, cards: list[Card], at: datetime) -> list[Message]:
+def post_cards(
+    *, shop_id: int, order_id: int, case_id: int, cards: list[Card], at: datetime
+) -> list[Message]:
     """Post the cards of one change; called inside the transaction that makes the change."""
     if not cards:
         return []
-    conversation = conversation_for(order, at=at)
-    return Message.objects.bulk_create(
+    conversation = conversation_for(shop_id=shop_id, order_id=order_id, at=at)
+    return rows.insert_all(
         Message(
-            shop_id=order.shop_id,
-            conversation=conversation,
+            shop_id=shop_id,
+            conversation_id=conversation.pk,
             at=at,
             sender_role=SYSTEM,
             sender_id="system",

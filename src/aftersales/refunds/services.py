@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-
+from aftersales.core import rows
 from aftersales.core.calendar import BusinessCalendar
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.models import FAILED, PENDING, SUCCEEDED, Refund
@@ -26,30 +25,29 @@ def start_refund(
     calendar: BusinessCalendar,
     goods_received_at: datetime | None = None,
 ) -> Refund:
-    """The case's refund; the same row again if it already has one (never two refunds for one case)."""
-    existing = Refund.objects.filter(case_id=case_id).first()
+    """The case's refund; the same row again if it already has one (never two refunds for one case; the
+    caller holds the case's lock, and a unique key on the case backs that up)."""
+    existing = rows.get(Refund, shop_id=shop_id, case_id=case_id)
     if existing is not None:
         return existing
     due_by = calendar.due_by(at, REFUND_BUSINESS_DAYS)
     if goods_received_at is not None:
         due_by = min(due_by, goods_received_at + LEGAL_LIMIT_AFTER_RECEIPT)
-    try:
-        with transaction.atomic():
-            return Refund.objects.create(
-                shop_id=shop_id,
-                case_id=case_id,
-                goods_fen=goods_fen,
-                freight_fen=freight_fen,
-                amount_fen=goods_fen + freight_fen,
-                status=PENDING,
-                gateway=configured_gateway().name,
-                decided_by=decided_by,
-                initiated_at=at,
-                next_attempt_at=at,
-                due_by=due_by,
-            )
-    except IntegrityError:
-        return Refund.objects.get(case_id=case_id)
+    return rows.insert(
+        Refund(
+            shop_id=shop_id,
+            case_id=case_id,
+            goods_fen=goods_fen,
+            freight_fen=freight_fen,
+            amount_fen=goods_fen + freight_fen,
+            status=PENDING,
+            gateway=configured_gateway().name,
+            decided_by=decided_by,
+            initiated_at=at,
+            next_attempt_at=at,
+            due_by=due_by,
+        )
+    )
 
 
 def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bool:
@@ -61,7 +59,7 @@ def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bo
     refund.attempts += 1
     refund.gateway_ref = gateway_ref or refund.gateway_ref
     refund.failure_reason = ""
-    refund.save(update_fields=["status", "settled_at", "attempts", "gateway_ref", "failure_reason"])
+    rows.update(refund, ["status", "settled_at", "attempts", "gateway_ref", "failure_reason"])
     return True
 
 
@@ -73,7 +71,7 @@ def mark_failed(refund: Refund, *, at: datetime, reason: str) -> bool:
     refund.attempts += 1
     refund.failure_reason = reason[:200]
     refund.next_attempt_at = at + RETRY_AFTER * min(2 ** (refund.attempts - 1), 32)
-    refund.save(update_fields=["status", "attempts", "failure_reason", "next_attempt_at"])
+    rows.update(refund, ["status", "attempts", "failure_reason", "next_attempt_at"])
     return True
 
 

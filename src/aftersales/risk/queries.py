@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy
 
 from aftersales.cases import policy
@@ -33,7 +34,6 @@ from aftersales.cases.models import AfterSale
 from aftersales.core import clock
 from aftersales.logistics.models import RETURN, Shipment
 from aftersales.orders.models import Order
-from aftersales.risk.models import RiskRecord
 
 REPEATED_SKU_FROM = 2
 NO_PICKUP_HOURS = 48
@@ -72,29 +72,28 @@ def same_sku_counts(keys: Iterable[SkuKey], *, now: datetime) -> dict[SkuKey, in
     wanted = set(keys)
     if not wanted:
         return {}
-    later_clearance = RiskRecord.objects.filter(
-        shop_id=OuterRef("shop_id"),
-        buyer_id=OuterRef("buyer_id"),
-        sku_code=OuterRef("items__sku_code"),
-        resolved_at__gt=OuterRef("created_at"),
-    )
+    shops, buyers, skus = ({k[i] for k in wanted} for i in range(3))
     # Driven from the buyers' recent cases (index on buyer, created_at), so the cost follows the buyers on
-    # the page, not the shop's history.
-    rows = (
-        AfterSale.objects.filter(
-            buyer_id__in={k[1] for k in wanted},
-            created_at__gte=now - timedelta(days=policy.ABUSE_DAYS),
-            shop_id__in={k[0] for k in wanted},
-            counts_as_application=True,
-            items__sku_code__in={k[2] for k in wanted},
-        )
-        .filter(~Exists(later_clearance))
-        .values("shop_id", "buyer_id", "items__sku_code")
-        .annotate(n=Count("id", distinct=True))
-        .order_by()
-    )
-    counts = {(r["shop_id"], r["buyer_id"], r["items__sku_code"]): int(r["n"]) for r in rows}
+    # the page, not the shop's history. Written out, as the commands run it on every application.
+    sql = f"""
+        SELECT c.shop_id, c.buyer_id, ci.sku_code, COUNT(DISTINCT c.id)
+        FROM cases_aftersale c JOIN cases_caseitem ci ON ci.case_id = c.id
+        WHERE c.buyer_id IN ({_marks(buyers)}) AND c.created_at >= %s AND c.shop_id IN ({_marks(shops)})
+          AND c.counts_as_application AND ci.sku_code IN ({_marks(skus)})
+          AND NOT EXISTS (
+            SELECT 1 FROM risk_riskrecord r
+            WHERE r.shop_id = c.shop_id AND r.buyer_id = c.buyer_id AND r.sku_code = ci.sku_code
+              AND r.resolved_at > c.created_at)
+        GROUP BY c.shop_id, c.buyer_id, ci.sku_code"""
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(days=policy.ABUSE_DAYS))
+    with connection.cursor() as cur:
+        cur.execute(sql, [*buyers, since, *shops, *skus])
+        counts = {(int(shop), int(buyer), str(sku)): int(n) for shop, buyer, sku, n in cur.fetchall()}
     return {key: counts.get(key, 0) for key in wanted}
+
+
+def _marks(values: set[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def case_flags(case: AfterSale, *, now: datetime | None = None) -> list[Flag]:

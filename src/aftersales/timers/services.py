@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aftersales.core import rows
 from aftersales.timers.models import OBSOLETE, PENDING, Timer
 
 # The kind of timer each waiting state sets (what happens when its deadline passes).
@@ -22,19 +23,33 @@ KIND_BY_STATE = {
 
 
 def replace_case_timer(
-    *, shop_id: int, case_id: int, state: str, version: int, deadline_at: datetime | None, now: datetime
+    *,
+    shop_id: int,
+    case_id: int,
+    state: str,
+    version: int,
+    deadline_at: datetime | None,
+    now: datetime,
+    previous_state: str | None = None,
 ) -> Timer | None:
-    Timer.objects.filter(case_id=case_id, status=PENDING).update(status=OBSOLETE, fired_at=now)
+    """Make the case's pending timer the one of ``state``. A ``previous_state`` that sets no timer (a case
+    just made) had none to retire."""
+    if previous_state is None or previous_state in KIND_BY_STATE:
+        rows.update_where(
+            Timer, {"status": OBSOLETE, "fired_at": now}, shop_id=shop_id, case_id=case_id, status=PENDING
+        )
     kind = KIND_BY_STATE.get(state)
     if kind is None or deadline_at is None:
         return None
-    return Timer.objects.create(
-        shop_id=shop_id,
-        case_id=case_id,
-        kind=kind,
-        state=state,
-        case_version=version,
-        due_at=deadline_at,
-        next_attempt_at=deadline_at,
-        created_at=now,
+    return rows.insert(
+        Timer(
+            shop_id=shop_id,
+            case_id=case_id,
+            kind=kind,
+            state=state,
+            case_version=version,
+            due_at=deadline_at,
+            next_attempt_at=deadline_at,
+            created_at=now,
+        )
     )

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from aftersales.cases.services.expire import expire
 from aftersales.cases.services.payment import record_refund_outcome
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.services import due_for_gateway
@@ -31,11 +31,21 @@ BACKOFF = timedelta(minutes=1)
 REPUTATION_EVERY = timedelta(hours=1)
 
 
+# The claim: pending timers due now, oldest first. The status is written into the statement, not bound,
+# so the planner can match the partial index of pending timers.
+CLAIM_CONDITION = f"status = '{PENDING}' AND next_attempt_at <= %s"
+CLAIM_ORDER = "next_attempt_at, id"
+
+
+def claim_params(now: datetime) -> list[Any]:
+    return [connection.ops.adapt_datetimefield_value(now)]
+
+
 def _claim(now: datetime) -> Timer | None:
-    rows = Timer.objects.filter(status=PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "id")
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    return rows.first()
+    """The earliest due pending timer no other worker holds, locked."""
+    return rows.first(
+        Timer, CLAIM_CONDITION, claim_params(now), order_by=CLAIM_ORDER, lock=True, skip_locked=True
+    )
 
 
 def _fire_one(now: datetime, summary: Counter[str]) -> bool:
@@ -53,12 +63,12 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
             timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             timer.status = FAILED if timer.attempts >= MAX_ATTEMPTS else PENDING
             timer.next_attempt_at = now + BACKOFF * (2 ** (timer.attempts - 1))
-            timer.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            rows.update(timer, ["attempts", "last_error", "status", "next_attempt_at"])
             summary[f"failed:{timer.kind}"] += 1
             return True
         # ``expire`` may have replaced this case's timers; re-read the row's status before closing it.
-        Timer.objects.filter(pk=timer.pk).update(
-            status=FIRED if outcome == "fired" else OBSOLETE, fired_at=now
+        rows.update_where(
+            Timer, {"status": FIRED if outcome == "fired" else OBSOLETE, "fired_at": now}, id=timer.pk
         )
         summary[f"{outcome}:{timer.kind}"] += 1
         return True

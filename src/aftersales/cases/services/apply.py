@@ -6,15 +6,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from aftersales.accounts.models import Shop
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.cases.reasons import REASONS, return_freight_payer
 from aftersales.cases.services.common import refundable_fen, transition
 from aftersales.catalog.models import Sku
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core import errors as e
 from aftersales.core.actors import BUYER, Actor
 from aftersales.orders.models import Order, OrderItem
@@ -96,9 +97,12 @@ def _check_shape(a: Application) -> None:
 
 
 def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
-    order = Order.objects.select_for_update().select_related("shop").filter(order_sn=a.order_sn).first()
+    order = rows.get(Order, lock=True, order_sn=a.order_sn)
     if order is None or order.buyer_id != actor.buyer_id:
         raise e.NotFound(what="order")
+    shop = rows.get(Shop, id=order.shop_id)
+    assert shop is not None  # a foreign key
+    order.shop = shop
     lines = _order_lines(order, a.items)
     exchange_sku = a.exchange_sku if a.type == t.EXCHANGE else None
     if exchange_sku and not Sku.objects.filter(shop_id=order.shop_id, sku=exchange_sku).exists():
@@ -115,8 +119,8 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
         order_paid=order.paid_at <= now,
         buyer_owns_order=True,
         entry_closed_reason=order.entry_closed_reason,
-        open_case_id=_open_case_on(order, [line for line, _ in lines]),
-        applications_used=AfterSale.objects.filter(order=order, counts_as_application=True).count(),
+        open_case_id=_open_case_on([line for line, _ in lines]),
+        applications_used=_applications_on(order),
         signed_at=order.signed_at,
         shipped=order.shipped_at is not None,
         time_zone=order.shop.time_zone,
@@ -140,7 +144,11 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
 
 
 def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem, ItemRequest]]:
-    by_sku = {line.sku_code: line for line in order.items.select_related("sku")}
+    order_lines = rows.select(OrderItem, order_id=order.pk)
+    skus = {sku.pk: sku for sku in rows.select(Sku, id=[line.sku_id for line in order_lines])}
+    for order_line in order_lines:
+        order_line.sku = skus[order_line.sku_id]
+    by_sku = {line.sku_code: line for line in order_lines}
     lines = []
     for req in items:
         line = by_sku.get(req.sku)
@@ -154,14 +162,28 @@ def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem
     return lines
 
 
-def _open_case_on(order: Order, lines: list[OrderItem]) -> int | None:
-    open_item = (
-        CaseItem.objects.filter(order_item__in=lines)
-        .exclude(case__state__in=t.FINAL_STATES)
-        .values_list("case_id", flat=True)
-        .first()
-    )
-    return open_item
+def _open_case_on(lines: list[OrderItem]) -> int | None:
+    """A case still open on any of these order lines (rule 2)."""
+    finals = sorted(t.FINAL_STATES)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ci.case_id FROM cases_caseitem ci JOIN cases_aftersale c ON c.id = ci.case_id"
+            f" WHERE ci.order_item_id IN ({', '.join(['%s'] * len(lines))})"
+            f" AND c.state NOT IN ({', '.join(['%s'] * len(finals))}) ORDER BY ci.id LIMIT 1",
+            [*(line.pk for line in lines), *finals],
+        )
+        row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _applications_on(order: Order) -> int:
+    """Rule 3's count: the buyer's applications on this order so far."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) FROM cases_aftersale WHERE shop_id = %s AND order_id = %s AND counts_as_application",
+            [order.shop_id, order.pk],
+        )
+        return int(cur.fetchone()[0])
 
 
 def _abuse_count(order: Order, skus: list[str], now: datetime) -> tuple[str, int]:
@@ -210,11 +232,10 @@ def _create(
         created_at=now,
         updated_at=now,
     )
-    case.save()
-    CaseItem.objects.bulk_create(
-        CaseItem(shop_id=order.shop_id, case=case, order_item=line, sku_code=line.sku_code, qty=req.qty)
+    items = [
+        CaseItem(shop_id=order.shop_id, order_item=line, sku_code=line.sku_code, qty=req.qty)
         for line, req in lines
-    )
+    ]
     data = {
         "reason_code": a.reason_code,
         "items": [{"sku": req.sku, "qty": req.qty} for _, req in lines],
@@ -222,7 +243,9 @@ def _create(
         "description": a.description,
         "evidence": list(a.evidence),
     }
-    transition(case, "apply_instant_refund" if instant else "apply", actor=actor, at=now, data=data)
+    transition(
+        case, "apply_instant_refund" if instant else "apply", actor=actor, at=now, data=data, new_items=items
+    )
     return case
 
 

@@ -9,8 +9,8 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.cases.reasons import REASONS, return_freight_payer
 from aftersales.cases.services.apply import MAX_EVIDENCE
-from aftersales.cases.services.common import load_for_action, refundable_fen, transition
-from aftersales.core import clock
+from aftersales.cases.services.common import case_lines, load_for_action, refundable_fen, transition
+from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.core.errors import AmountExceedsRefundable, ValidationFailed
 from aftersales.logistics.carriers import validate_tracking_no
@@ -55,7 +55,7 @@ def reapply(
             )
             data["reason_code"] = reason_code
         if refund_fen is not None and case.type in t.MONEY_TYPES:
-            lines = [(i.order_item, i.qty) for i in case.items.select_related("order_item")]
+            lines = case_lines(case)
             refundable = refundable_fen(case.order, lines, excluding_case=case.pk)
             decision = policy.check_refund_amount(case.type, refund_fen, refundable)
             if not decision.ok:
@@ -102,17 +102,13 @@ def ship_return(
         now = clock.now()
         data = {"carrier": carrier, "tracking_no": tracking_no, "freight_fen": freight_fen}
         transition(case, "ship_return", actor=actor, at=now, data=data)
-        Shipment.objects.update_or_create(
-            case=case,
-            kind=RETURN,
-            defaults={
-                "shop_id": case.shop_id,
-                "carrier": carrier,
-                "tracking_no": tracking_no,
-                "freight_fen": freight_fen,
-                "shipped_at": now,
-                "picked_up_at": None,
-                "delivered_at": None,
-            },
+        shipment = rows.get(Shipment, shop_id=case.shop_id, case_id=case.pk, kind=RETURN) or Shipment(
+            shop_id=case.shop_id, case_id=case.pk, kind=RETURN
         )
+        shipment.carrier, shipment.tracking_no, shipment.freight_fen = carrier, tracking_no, freight_fen
+        shipment.shipped_at, shipment.picked_up_at, shipment.delivered_at = now, None, None
+        if shipment.pk is None:
+            rows.insert(shipment)
+        else:
+            rows.update(shipment)
         return case

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Sum
+from django.db import connection
 
 from aftersales.accounts.models import Shop
 from aftersales.cases import transitions as t
@@ -19,7 +20,7 @@ from aftersales.catalog import stock
 from aftersales.catalog.models import RESERVED
 from aftersales.chat import services as chat
 from aftersales.chat.cards import cards_for
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.actors import BUYER, MERCHANT, Actor
 from aftersales.core.calendar import BusinessCalendar
 from aftersales.core.errors import (
@@ -30,7 +31,7 @@ from aftersales.core.errors import (
     StaleVersion,
 )
 from aftersales.core.money import allocate
-from aftersales.logistics.models import RETURN
+from aftersales.logistics.models import RETURN, Shipment
 from aftersales.orders.models import Order, OrderItem
 from aftersales.refunds import services as refunds
 from aftersales.refunds.models import Refund
@@ -68,39 +69,66 @@ def check_role(actor: Actor, action: str) -> None:
 def load_for_action(case_id: int, actor: Actor, action: str, version: int | None = None) -> AfterSale:
     """The case, locked for this transaction (lock order: case → order → SKU). ``not_found`` for a case the
     actor may not see, ``forbidden`` for an action the role never takes, ``stale_version`` for an old version."""
-    case = AfterSale.objects.select_for_update().select_related("shop", "order").filter(pk=case_id).first()
+    case = rows.get(AfterSale, lock=True, id=case_id)
     if case is None or not visible_to(case, actor):
         raise NotFound(what="after-sales case")
     check_role(actor, action)
     if version is not None and version != case.version:
         raise StaleVersion(sent_version=version, current_version=case.version)
+    attach_shop(case)
     return case
 
 
+def attach_shop(case: AfterSale) -> None:
+    """Read the case's shop (its calendar and return address) without the ORM's join."""
+    shop = rows.get(Shop, id=case.shop_id)
+    assert shop is not None  # a foreign key
+    case.shop = shop
+
+
 def transition(
-    case: AfterSale, action: str, *, actor: Actor, at: datetime, data: dict[str, Any] | None = None
+    case: AfterSale,
+    action: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+    new_items: list[CaseItem] | None = None,
+    refund: Refund | None = None,
 ) -> CaseEvent:
     """Apply one edge, save the case and its event, replace its timer, and start its refund if it now
-    waits on payment. The caller holds the case's lock inside ``transaction.atomic()``."""
+    waits on payment. The caller holds the case's lock inside ``transaction.atomic()``; a case not yet
+    stored is inserted with ``new_items``. ``refund`` is the case's refund when the caller already has it."""
     calendar = calendar_for(case.shop)
+    before = case.state
+    if new_items is not None:
+        case.items_cache = new_items
     event = case.apply(
         action, actor=actor, at=at, data=data, deadline=lambda s: deadline_for(s, at, calendar)
     )
     if case.state == t.REFUNDING:
         _prepare_refund(case, actor)
-    case.save()
-    event.save()
+    if case._state.adding:
+        rows.insert(case)
+        for item in new_items or []:
+            item.case_id = case.pk
+        rows.insert_all(new_items or [])
+    else:
+        rows.update(case)
+    event.case_id = case.pk
+    rows.insert(event)
     _move_stock(case, action, at)
     replace_case_timer(
         shop_id=case.shop_id,
         case_id=case.pk,
         state=case.state,
+        previous_state=before,
         version=case.version,
         deadline_at=case.deadline_at,
         now=at,
     )
     if case.state == t.REFUNDING:
-        refunds.start_refund(
+        refund = refunds.start_refund(
             shop_id=case.shop_id,
             case_id=case.pk,
             goods_fen=case.refund_fen,
@@ -110,12 +138,21 @@ def transition(
             calendar=calendar,
             goods_received_at=at if action.startswith("receive_return") else None,
         )
-    _post_cards(case, event)
+    _post_cards(case, event, refund)
     return event
 
 
+def case_items(case: AfterSale) -> list[CaseItem]:
+    """The case's items, read once per command."""
+    cached: list[CaseItem] | None = getattr(case, "items_cache", None)
+    if cached is None:
+        cached = rows.select(CaseItem, case_id=case.pk)
+        case.items_cache = cached
+    return cached
+
+
 def _replacement_lines(case: AfterSale) -> list[tuple[str, int]]:
-    items = list(case.items.all())
+    items = case_items(case)
     if case.type == t.EXCHANGE:
         return [(case.exchange_sku, sum(i.qty for i in items))]
     return sorted((i.sku_code, i.qty) for i in items)
@@ -141,12 +178,13 @@ def _move_stock(case: AfterSale, action: str, at: datetime) -> None:
 class _CardFacts(Mapping[str, Any]):
     """What a card may show about its case, read from the database only when a card asks for it."""
 
-    def __init__(self, case: AfterSale) -> None:
+    def __init__(self, case: AfterSale, refund: Refund | None) -> None:
         self.case = case
+        self.known_refund = refund
 
     @cached_property
     def _refund(self) -> Refund | None:
-        return Refund.objects.filter(case_id=self.case.pk).first()
+        return self.known_refund or rows.get(Refund, case_id=self.case.pk)
 
     def __getitem__(self, key: str) -> Any:
         case = self.case
@@ -155,7 +193,7 @@ class _CardFacts(Mapping[str, Any]):
         if key == "deadline_at":
             return case.deadline_at.isoformat() if case.deadline_at else None
         if key == "items":
-            return [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()]
+            return [{"sku": i.sku_code, "qty": i.qty} for i in case_items(case)]
         if key == "return_address":
             return case.return_address
         if key == "refund_amount_fen":
@@ -171,10 +209,11 @@ class _CardFacts(Mapping[str, Any]):
         return 6
 
 
-def _post_cards(case: AfterSale, event: CaseEvent) -> None:
-    facts = _CardFacts(case)
+def _post_cards(case: AfterSale, event: CaseEvent, refund: Refund | None) -> None:
+    facts = _CardFacts(case, refund)
     chat.post_cards(
-        order=case.order,
+        shop_id=case.shop_id,
+        order_id=case.order_id,
         case_id=case.pk,
         cards=cards_for(
             action=event.action,
@@ -209,8 +248,8 @@ def restock_alert_on_shortage(case_id: int) -> Iterator[None]:
 
 def save_note(case: AfterSale, action: str, *, actor: Actor, at: datetime, data: dict[str, Any]) -> CaseEvent:
     event = case.note(action, actor=actor, at=at, data=data)
-    case.save()
-    event.save()
+    rows.update(case)
+    rows.insert(event)
     return event
 
 
@@ -219,50 +258,68 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> None:
     items cost), and the return freight when the merchant bears it. The goods part never exceeds what is still
     refundable on the order; a refund with nothing left to pay is refused."""
     case.refund_decided_by = actor.role
-    order = Order.objects.select_for_update().get(pk=case.order_id)  # lock order: case → order
-    lines = [(i.order_item, i.qty) for i in case.items.select_related("order_item")]
+    order = rows.get(Order, lock=True, id=case.order_id)  # lock order: case → order
+    assert order is not None
+    lines = case_lines(case)
     refundable = refundable_fen(order, lines, excluding_case=case.pk)
     if case.type in t.GOODS_TYPES and case.refund_fen == 0:
         case.refund_fen = refundable
     if case.return_freight_payer == "merchant":
-        shipment = case.shipments.filter(kind=RETURN).first()
+        shipment = rows.get(Shipment, case_id=case.pk, kind=RETURN)
         if shipment is not None:
             case.freight_refund_fen = shipment.freight_fen
     if case.refund_fen > refundable or case.refund_fen + case.freight_refund_fen <= 0:
         raise AmountExceedsRefundable(requested_fen=case.refund_fen, refundable_fen=max(refundable, 0))
 
 
+def case_lines(case: AfterSale) -> list[tuple[OrderItem, int]]:
+    """The order lines the case names, with the quantity it names of each."""
+    items = case_items(case)
+    lines = {line.pk: line for line in rows.select(OrderItem, id=[i.order_item_id for i in items])}
+    return [(lines[i.order_item_id], i.qty) for i in items]
+
+
+@dataclass(frozen=True)
+class _Refunded:
+    total: int  # goods money paid back, or on its way, on the order
+    by_line: dict[int, int]  # the same, per order line
+
+
+def _refunded_on(order: Order, *, excluding_case: int | None) -> _Refunded:
+    """The refunds of the order's other cases, spread over each case's lines in proportion to what they
+    cost. One query."""
+    with connection.cursor() as cur:
+        cur.execute(_REFUNDED_SQL, [order.pk, excluding_case or 0])
+        found = cur.fetchall()
+    by_case: dict[int, list[tuple[int, int, int, int, int]]] = {}
+    for case_id, order_item_id, qty, line_paid, line_qty, goods in found:
+        by_case.setdefault(case_id, []).append((order_item_id, qty, line_paid, line_qty, goods))
+    refunded: dict[int, int] = {}
+    total = 0
+    for items in by_case.values():
+        weights = [paid * qty // line_qty for _, qty, paid, line_qty, _ in items]
+        goods = items[0][4]
+        total += goods
+        parts = allocate(goods, weights) if any(weights) else [0] * len(items)
+        for (order_item_id, *_), part in zip(items, parts, strict=True):
+            refunded[order_item_id] = refunded.get(order_item_id, 0) + part
+    return _Refunded(total, refunded)
+
+
+_REFUNDED_SQL = """
+SELECT ci.case_id, ci.order_item_id, ci.qty, oi.paid_fen, oi.qty, r.goods_fen
+FROM cases_caseitem ci
+JOIN cases_aftersale c ON c.id = ci.case_id
+JOIN refunds_refund r ON r.case_id = c.id
+JOIN orders_orderitem oi ON oi.id = ci.order_item_id
+WHERE c.order_id = %s AND c.id <> %s
+ORDER BY ci.case_id, ci.id
+"""
+
+
 def goods_refunded_fen(order: Order, *, excluding_case: int | None = None) -> int:
     """Goods money already paid back, or on its way, on this order."""
-    total = (
-        Refund.objects.filter(case__order=order)
-        .exclude(case_id=excluding_case)
-        .aggregate(s=Sum("goods_fen"))["s"]
-    )
-    return int(total or 0)
-
-
-def _goods_refunded_by_line(order: Order, *, excluding_case: int | None = None) -> dict[int, int]:
-    """Goods money paid back (or on its way) per order line: each refund spread over its case's lines in
-    proportion to what they cost."""
-    rows = (
-        CaseItem.objects.filter(case__order=order, case__refund__isnull=False)
-        .exclude(case_id=excluding_case)
-        .select_related("order_item", "case__refund")
-        .order_by("case_id", "id")
-    )
-    by_case: dict[int, list[CaseItem]] = {}
-    for item in rows:
-        by_case.setdefault(item.case_id, []).append(item)
-    refunded: dict[int, int] = {}
-    for items in by_case.values():
-        weights = [i.order_item.paid_fen * i.qty // i.order_item.qty for i in items]
-        goods = items[0].case.refund.goods_fen
-        for item, part in zip(
-            items, allocate(goods, weights) if any(weights) else [0] * len(items), strict=True
-        ):
-            refunded[item.order_item_id] = refunded.get(item.order_item_id, 0) + part
-    return refunded
+    return _refunded_on(order, excluding_case=excluding_case).total
 
 
 def refundable_fen(
@@ -270,10 +327,10 @@ def refundable_fen(
 ) -> int:
     """Rule 7: what the given quantities of these lines cost, less what was already refunded on each line,
     and never more than is left of the order's goods money."""
-    refunded = _goods_refunded_by_line(order, excluding_case=excluding_case)
+    refunded = _refunded_on(order, excluding_case=excluding_case)
     per_line = sum(
-        max(0, min(line.paid_fen * qty // line.qty, line.paid_fen - refunded.get(line.pk, 0)))
+        max(0, min(line.paid_fen * qty // line.qty, line.paid_fen - refunded.by_line.get(line.pk, 0)))
         for line, qty in lines
     )
-    left = order.goods_paid_fen - goods_refunded_fen(order, excluding_case=excluding_case)
+    left = order.goods_paid_fen - refunded.total
     return max(0, min(per_line, left))

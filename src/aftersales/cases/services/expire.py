@@ -8,8 +8,8 @@ from django.db import transaction
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import save_note, transition
-from aftersales.core import clock
+from aftersales.cases.services.common import attach_shop, save_note, transition
+from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 
 # States whose deadline raises an alert instead of moving the case.
@@ -23,10 +23,11 @@ def expire(case_id: int, *, state: str, at: datetime | None = None) -> str:
     Every change of state replaces the case's pending timer, so a pending timer always belongs to the
     current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
     with transaction.atomic():
-        case = AfterSale.objects.select_for_update().select_related("shop").filter(pk=case_id).first()
+        case = rows.get(AfterSale, lock=True, id=case_id)
         now = at or clock.now()
         if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:
             return "obsolete"
+        attach_shop(case)
         system = Actor.system()
         if state in ALERT_ONLY:
             save_note(case, "deadline_breached", actor=system, at=now, data={"state": state,

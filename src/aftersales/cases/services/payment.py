@@ -9,8 +9,8 @@ from django.db import transaction
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import save_note, transition
-from aftersales.core import clock
+from aftersales.cases.services.common import attach_shop, save_note, transition
+from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.refunds import services as refunds
@@ -32,12 +32,14 @@ def record_refund_outcome(
     if status not in OUTCOMES:
         raise ValidationFailed(field="status", message="status must be succeeded or failed")
     with transaction.atomic():
-        refund = Refund.objects.filter(pk=refund_id).only("case_id").first()
-        if refund is None:
+        found = rows.get(Refund, id=refund_id)
+        if found is None:
             raise NotFound(what="refund")
         # Lock order: case first, then its refund.
-        case = AfterSale.objects.select_for_update().select_related("shop").get(pk=refund.case_id)
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        case = rows.get(AfterSale, lock=True, id=found.case_id)
+        refund = rows.get(Refund, lock=True, id=refund_id)
+        assert case is not None and refund is not None
+        attach_shop(case)
         when = at or clock.now()
         if status == "succeeded":
             changed = refunds.mark_succeeded(refund, at=when)
@@ -48,6 +50,7 @@ def record_refund_outcome(
                     actor=actor,
                     at=when,
                     data={"refund_id": refund.pk, "amount_fen": refund.amount_fen},
+                    refund=refund,
                 )
         else:
             changed = refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider")

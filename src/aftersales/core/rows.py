@@ -1,0 +1,269 @@
+"""Single-row reads and writes for the commands' hot path, by statements built once per model.
+
+The ORM compiles every query it runs, and on a command that touches six tables that compilation costs more
+than the database does (performance.md, B1). These functions build their SQL once per model and field list
+from the model's ``_meta`` (so they follow the migrations), convert values with the fields' own
+conversions, and run on Django's connection: inside the caller's transaction, seen by query counting,
+with Django's error classes. They return and take ordinary model instances.
+
+Where a query has joins, aggregates or filters beyond equality, use the ORM (or a statement of the app that
+owns the query); this module only knows single tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Field, Model
+from django.db.models.base import ModelState
+
+M = TypeVar("M", bound=Model)
+
+# Fields whose Python value is what the driver takes, on every backend: no conversion on the way in or out
+# except what ``_converters`` finds (SQLite gives booleans back as integers).
+_PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    fields: tuple[Field[Any, Any], ...]
+    by_attname: dict[str, Field[Any, Any]]
+    select_list: str
+    attnames: list[str]
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+    # Fields whose values go to the driver as they are (see ``_PLAIN``).
+    plain: frozenset[str]
+
+
+def _q(name: str | None) -> str:
+    assert name is not None  # concrete fields have columns
+    return str(connection.ops.quote_name(name))
+
+
+@cache
+def _table(model: type[Model], vendor: str) -> _Table:
+    fields = tuple(f for f in model._meta.concrete_fields)
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        # As the ORM's compiler does: the backend's conversions first, then the field's own.
+        found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
+        if found:
+            converters.append((i, found, col))
+    return _Table(
+        name=_q(model._meta.db_table),
+        fields=fields,
+        by_attname={f.attname: f for f in fields},
+        select_list=", ".join(_q(f.column) for f in fields),
+        attnames=[f.attname for f in fields],
+        converters=tuple(converters),
+        plain=frozenset(f.attname for f in fields if f.get_internal_type() in _PLAIN),
+    )
+
+
+def _shape(model: type[Model]) -> _Table:
+    return _table(model, connection.vendor)
+
+
+def _prep(table: _Table, name: str, value: Any) -> Any:
+    if value is None or name in table.plain:
+        return value
+    return table.by_attname[name].get_db_prep_save(value, connection)
+
+
+def _from_row(model: type[M], table: _Table, row: Sequence[Any]) -> M:
+    """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
+    values are already the fields' Python values once converted)."""
+    values = list(row)
+    for i, found, col in table.converters:
+        value = values[i]
+        for convert in found:
+            value = convert(value, col, connection)
+        values[i] = value
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(table.attnames, values, strict=True))
+    state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    obj._state = state
+    return obj
+
+
+# A condition is (attname, None) for ``= %s`` or (attname, n) for ``IN`` with n values.
+_Cond = tuple[tuple[str, int | None], ...]
+
+
+def _conditions(where: dict[str, Any]) -> tuple[_Cond, list[Any]]:
+    conds: list[tuple[str, int | None]] = []
+    params: list[Any] = []
+    for name, value in where.items():
+        if isinstance(value, list | tuple | set | frozenset):
+            values = list(value)
+            conds.append((name, len(values)))
+            params.extend(values)
+        else:
+            conds.append((name, None))
+            params.append(value)
+    return tuple(conds), params
+
+
+def _where_sql(table: _Table, conds: _Cond) -> str:
+    parts = []
+    for name, n in conds:
+        column = _q(table.by_attname[name].column)
+        if n is None:
+            parts.append(f"{column} = %s")
+        elif n == 0:
+            parts.append("1 = 0")
+        else:
+            parts.append(f"{column} IN ({', '.join(['%s'] * n)})")
+    return " AND ".join(parts)
+
+
+@cache
+def _select_sql(model: type[Model], vendor: str, conds: _Cond, lock: bool, order: str, limit: bool) -> str:
+    table = _table(model, vendor)
+    order_by = f" ORDER BY {_q(table.by_attname[order].column)}" if order else ""
+    tail = " LIMIT 1" if limit else ""
+    if lock and connection.features.has_select_for_update:
+        tail += " FOR UPDATE"
+    return f"SELECT {table.select_list} FROM {table.name} WHERE {_where_sql(table, conds)}{order_by}{tail}"
+
+
+def get(model: type[M], *, lock: bool = False, **where: Any) -> M | None:
+    """The first row matching ``where`` (fields by attname: ``case_id=7`` for equality, a list for ``IN``),
+    or None; ``lock`` takes its row lock (``FOR UPDATE``) where the database has one."""
+    conds, params = _conditions(where)
+    sql = _select_sql(model, connection.vendor, conds, lock, "id", True)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    return None if row is None else _from_row(model, _shape(model), row)
+
+
+def first_sql(model: type[Model], condition: str, *, order_by: str, lock: bool, skip_locked: bool) -> str:
+    """The statement ``first`` runs (for ``EXPLAIN``)."""
+    return _first_sql(model, connection.vendor, condition, order_by, lock, skip_locked)
+
+
+@cache
+def _first_sql(
+    model: type[Model], vendor: str, condition: str, order_by: str, lock: bool, skip_locked: bool
+) -> str:
+    table = _table(model, vendor)
+    tail = ""
+    if lock and connection.features.has_select_for_update:
+        tail = " FOR UPDATE"
+        if skip_locked and connection.features.has_select_for_update_skip_locked:
+            tail += " SKIP LOCKED"
+    return f"SELECT {table.select_list} FROM {table.name} WHERE {condition} ORDER BY {order_by} LIMIT 1{tail}"
+
+
+def first(
+    model: type[M],
+    condition: str,
+    params: Sequence[Any],
+    *,
+    order_by: str = "id",
+    lock: bool = False,
+    skip_locked: bool = False,
+) -> M | None:
+    """The first row by ``order_by`` (SQL) meeting ``condition`` (SQL on the table's columns, with ``%s``
+    for each of ``params``, already in the database's form); ``skip_locked`` passes over rows another
+    transaction holds, where the database can."""
+    sql = _first_sql(model, connection.vendor, condition, order_by, lock, skip_locked)
+    with connection.cursor() as cur:
+        cur.execute(sql, list(params))
+        row = cur.fetchone()
+    return None if row is None else _from_row(model, _shape(model), row)
+
+
+def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
+    """Every row matching ``where`` (as for ``get``), ordered by one field."""
+    conds, params = _conditions(where)
+    sql = _select_sql(model, connection.vendor, conds, False, order_by, False)
+    table = _shape(model)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [_from_row(model, table, row) for row in cur.fetchall()]
+
+
+@cache
+def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    table = _table(model, vendor)
+    fields = tuple(f for f in table.fields if not f.primary_key)
+    columns = ", ".join(_q(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    assert model._meta.pk is not None
+    returning = f" RETURNING {_q(model._meta.pk.column)}"
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks}){returning}", fields
+
+
+def insert(obj: M) -> M:
+    """Insert ``obj`` (its primary key is assigned) and mark it as saved."""
+    sql, fields = _insert_sql(type(obj), connection.vendor)
+    with connection.cursor() as cur:
+        table = _shape(type(obj))
+        cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname)) for f in fields])
+        obj.pk = cur.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    return obj
+
+
+def insert_all(objs: Iterable[M]) -> list[M]:
+    return [insert(obj) for obj in objs]
+
+
+@cache
+def _update_sql(model: type[Model], vendor: str, columns: tuple[str, ...], conds: _Cond) -> str:
+    table = _table(model, vendor)
+    sets = ", ".join(f"{_q(table.by_attname[c].column)} = %s" for c in columns)
+    return f"UPDATE {table.name} SET {sets} WHERE {_where_sql(table, conds)}"
+
+
+def update(obj: Model, fields: Sequence[str] | None = None) -> None:
+    """Write ``fields`` (attnames; every field but the key when None) of ``obj`` to its row."""
+    model = type(obj)
+    table = _shape(model)
+    names = tuple(fields) if fields is not None else _all_but_key(model, connection.vendor)
+    sql = _update_sql(model, connection.vendor, names, (("id", None),))
+    values = [_prep(table, n, getattr(obj, n)) for n in names]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*values, obj.pk])
+
+
+def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> int:
+    """``UPDATE … SET values WHERE where`` (equality only); the number of rows changed."""
+    table = _shape(model)
+    conds, where_params = _conditions(where)
+    sql = _update_sql(model, connection.vendor, tuple(values), conds)
+    params = [_prep(table, n, v) for n, v in values.items()]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *where_params])
+        return int(cur.rowcount)
+
+
+@cache
+def _all_but_key(model: type[Model], vendor: str) -> tuple[str, ...]:
+    return tuple(f.attname for f in _table(model, vendor).fields if not f.primary_key)
