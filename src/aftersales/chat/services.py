@@ -6,7 +6,7 @@ import string
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from aftersales.chat.cards import Card
 from aftersales.chat.models import Conversation, Message, ReplyTemplate
@@ -61,27 +61,30 @@ def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
     )
 
 
-def post_cards(
-    *, shop_id: int, order_id: int, case_id: int, cards: list[Card], at: datetime
-) -> list[Message]:
-    """Post the cards of one change; called inside the transaction that makes the change."""
+def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], at: datetime) -> None:
+    """Post the cards of one change; called inside the transaction that makes the change. Two statements
+    whose results nobody waits for: the order's conversation if it has none yet, then the cards into it."""
     if not cards:
-        return []
-    conversation = conversation_for(shop_id=shop_id, order_id=order_id, at=at)
-    return rows.insert_all(
-        Message(
-            shop_id=shop_id,
-            conversation_id=conversation.pk,
-            at=at,
-            sender_role=SYSTEM,
-            sender_id="system",
-            to=card.to,
-            card_type=card.type,
-            case_id=case_id,
-            card_data=card.data,
+        return
+    table = Message._meta.db_table
+    conversations = Conversation._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {conversations} (shop_id, order_id, created_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (order_id) DO NOTHING",
+            [shop_id, order_id, connection.ops.adapt_datetimefield_value(at)],
         )
-        for card in cards
-    )
+        for card in cards:
+            cur.execute(
+                f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
+                " text, card_type, case_id, card_data)"
+                f" SELECT %s, id, %s, %s, %s, %s, '', %s, %s, %s FROM {conversations} WHERE order_id = %s",
+                [shop_id, connection.ops.adapt_datetimefield_value(at), SYSTEM, "system", card.to, card.type,
+                 case_id, _CARD_DATA.get_db_prep_save(card.data, connection), order_id],
+            )  # fmt: skip
+
+
+_CARD_DATA = Message._meta.get_field("card_data")
 
 
 def messages(*, actor: Actor, order_sn: str) -> list[Message]:

@@ -11,7 +11,8 @@ owns the query); this module only knows single tables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -127,10 +128,10 @@ def _conditions(where: dict[str, Any]) -> tuple[_Cond, list[Any]]:
     return tuple(conds), params
 
 
-def _where_sql(table: _Table, conds: _Cond) -> str:
+def _where_sql(table: _Table, conds: _Cond, alias: str = "") -> str:
     parts = []
     for name, n in conds:
-        column = _q(table.by_attname[name].column)
+        column = alias + _q(table.by_attname[name].column)
         if n is None:
             parts.append(f"{column} = %s")
         elif n == 0:
@@ -209,30 +210,80 @@ def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
 
 
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _joined_sql(model: type[Model], vendor: str, related: str, conds: _Cond, lock: bool) -> str:
+    table = _table(model, vendor)
+    field = model._meta.get_field(related)
+    assert field.related_model is not None and not isinstance(field.related_model, str)
+    other = _table(field.related_model, vendor)
+    columns = ", ".join(
+        [*(f"t.{_q(f.column)}" for f in table.fields), *(f"r.{_q(f.column)}" for f in other.fields)]
+    )
+    tail = " FOR UPDATE OF t" if lock and connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {columns} FROM {table.name} t JOIN {other.name} r ON r.id = t.{_q(field.column)}"  # type: ignore[union-attr]
+        f" WHERE {_where_sql(table, conds, 't.')} LIMIT 1{tail}"
+    )
+
+
+def get_with(model: type[M], related: str, *, lock: bool = False, **where: Any) -> M | None:
+    """As ``get``, with the row that the foreign key ``related`` points to read in the same statement and
+    attached to the instance (``case.shop``); ``lock`` locks only the first row."""
+    conds, params = _conditions(where)
+    sql = _joined_sql(model, connection.vendor, related, conds, lock)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    table = _shape(model)
+    obj = _from_row(model, table, row[: len(table.fields)])
+    other_model = model._meta.get_field(related).related_model
+    assert other_model is not None and not isinstance(other_model, str)
+    setattr(obj, related, _from_row(other_model, _shape(other_model), row[len(table.fields) :]))
+    return obj
+
+
+@cache
+def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
     table = _table(model, vendor)
     fields = tuple(f for f in table.fields if not f.primary_key)
     columns = ", ".join(_q(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     assert model._meta.pk is not None
-    returning = f" RETURNING {_q(model._meta.pk.column)}"
-    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks}){returning}", fields
+    tail = f" RETURNING {_q(model._meta.pk.column)}" if returning else ""
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks}){tail}", fields
 
 
-def insert(obj: M) -> M:
-    """Insert ``obj`` (its primary key is assigned) and mark it as saved."""
-    sql, fields = _insert_sql(type(obj), connection.vendor)
+def insert(obj: M, *, returning: bool = True) -> M:
+    """Insert ``obj`` and mark it as saved. Its primary key is read back unless ``returning`` is False
+    (a row nobody refers to by id in this command, which then costs no wait inside ``pipeline``)."""
+    sql, fields = _insert_sql(type(obj), connection.vendor, returning)
+    table = _shape(type(obj))
     with connection.cursor() as cur:
-        table = _shape(type(obj))
         cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname)) for f in fields])
-        obj.pk = cur.fetchone()[0]
+        if returning:
+            obj.pk = cur.fetchone()[0]
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
     return obj
 
 
-def insert_all(objs: Iterable[M]) -> list[M]:
-    return [insert(obj) for obj in objs]
+def insert_all(objs: Iterable[M], *, returning: bool = True) -> list[M]:
+    return [insert(obj, returning=returning) for obj in objs]
+
+
+@contextmanager
+def pipeline() -> Iterator[None]:
+    """Statements whose results nobody reads go to PostgreSQL together, in one round trip, when the block
+    ends (psycopg's pipeline mode); a read inside still waits for its answer. Errors come out as Django's
+    database errors at the end of the block at the latest. On SQLite, which has no round trips, it does
+    nothing. Use it inside a transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 @cache
@@ -253,15 +304,14 @@ def update(obj: Model, fields: Sequence[str] | None = None) -> None:
         cur.execute(sql, [*values, obj.pk])
 
 
-def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> int:
-    """``UPDATE … SET values WHERE where`` (equality only); the number of rows changed."""
+def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> None:
+    """``UPDATE … SET values WHERE where`` (equality, or ``IN`` for a list)."""
     table = _shape(model)
     conds, where_params = _conditions(where)
     sql = _update_sql(model, connection.vendor, tuple(values), conds)
     params = [_prep(table, n, v) for n, v in values.items()]
     with connection.cursor() as cur:
         cur.execute(sql, [*params, *where_params])
-        return int(cur.rowcount)
 
 
 @cache

@@ -14,7 +14,7 @@ LEGAL_LIMIT_AFTER_RECEIPT = timedelta(days=7)
 RETRY_AFTER = timedelta(minutes=10)
 
 
-def start_refund(
+def open_refund(
     *,
     shop_id: int,
     case_id: int,
@@ -24,16 +24,17 @@ def start_refund(
     at: datetime,
     calendar: BusinessCalendar,
     goods_received_at: datetime | None = None,
-) -> Refund:
-    """The case's refund; the same row again if it already has one (never two refunds for one case; the
-    caller holds the case's lock, and a unique key on the case backs that up)."""
+) -> tuple[Refund, bool]:
+    """The case's refund and True when it is new and the caller is to insert it with the change; the row it
+    already has and False otherwise (never two refunds for one case: the caller holds the case's lock, and a
+    unique key on the case backs that up)."""
     existing = rows.get(Refund, shop_id=shop_id, case_id=case_id)
     if existing is not None:
-        return existing
+        return existing, False
     due_by = calendar.due_by(at, REFUND_BUSINESS_DAYS)
     if goods_received_at is not None:
         due_by = min(due_by, goods_received_at + LEGAL_LIMIT_AFTER_RECEIPT)
-    return rows.insert(
+    return (
         Refund(
             shop_id=shop_id,
             case_id=case_id,
@@ -46,7 +47,8 @@ def start_refund(
             initiated_at=at,
             next_attempt_at=at,
             due_by=due_by,
-        )
+        ),
+        True,
     )
 
 

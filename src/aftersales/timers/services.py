@@ -31,7 +31,7 @@ def replace_case_timer(
     deadline_at: datetime | None,
     now: datetime,
     previous_state: str | None = None,
-) -> Timer | None:
+) -> None:
     """Make the case's pending timer the one of ``state``. A ``previous_state`` that sets no timer (a case
     just made) had none to retire."""
     if previous_state is None or previous_state in KIND_BY_STATE:
@@ -40,8 +40,8 @@ def replace_case_timer(
         )
     kind = KIND_BY_STATE.get(state)
     if kind is None or deadline_at is None:
-        return None
-    return rows.insert(
+        return
+    rows.insert(
         Timer(
             shop_id=shop_id,
             case_id=case_id,
@@ -51,5 +51,6 @@ def replace_case_timer(
             due_at=deadline_at,
             next_attempt_at=deadline_at,
             created_at=now,
-        )
+        ),
+        returning=False,
     )

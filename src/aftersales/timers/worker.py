@@ -49,29 +49,41 @@ def _claim(now: datetime) -> Timer | None:
 
 
 def _fire_one(now: datetime, summary: Counter[str]) -> bool:
-    """Claim and handle one due timer; False when none is due."""
-    with transaction.atomic():
-        timer = _claim(now)
-        if timer is None:
-            return False
-        try:
-            with transaction.atomic():
-                outcome = expire(timer.case_id, state=timer.state, at=now)
-        except Exception as exc:  # a failing handler must not stop the others; it backs off and shows
-            log.exception("timer %s (%s) failed", timer.pk, timer.kind)
-            timer.attempts += 1
-            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            timer.status = FAILED if timer.attempts >= MAX_ATTEMPTS else PENDING
-            timer.next_attempt_at = now + BACKOFF * (2 ** (timer.attempts - 1))
-            rows.update(timer, ["attempts", "last_error", "status", "next_attempt_at"])
-            summary[f"failed:{timer.kind}"] += 1
-            return True
-        # ``expire`` may have replaced this case's timers; re-read the row's status before closing it.
-        rows.update_where(
-            Timer, {"status": FIRED if outcome == "fired" else OBSOLETE, "fired_at": now}, id=timer.pk
-        )
-        summary[f"{outcome}:{timer.kind}"] += 1
+    """Claim and handle one due timer; False when none is due. The claim, the action and the timer's new
+    status are one transaction; when the action fails, that transaction is rolled back whole and the
+    failure is recorded on the timer in a second one, so it backs off and shows."""
+    claimed: Timer | None = None
+    try:
+        with transaction.atomic():
+            claimed = _claim(now)
+            if claimed is None:
+                return False
+            outcome = expire(claimed.case_id, state=claimed.state, at=now)
+            # ``expire`` has retired the case's pending timers when it moved the case; close this one.
+            rows.update_where(
+                Timer, {"status": FIRED if outcome == "fired" else OBSOLETE, "fired_at": now}, id=claimed.pk
+            )
+    except Exception as exc:  # a failing handler must not stop the others
+        if claimed is None:
+            raise
+        log.exception("timer %s (%s) failed", claimed.pk, claimed.kind)
+        _record_failure(claimed.pk, now, exc)
+        summary[f"failed:{claimed.kind}"] += 1
         return True
+    summary[f"{outcome}:{claimed.kind}"] += 1
+    return True
+
+
+def _record_failure(timer_id: int, now: datetime, exc: Exception) -> None:
+    with transaction.atomic():
+        timer = rows.get(Timer, lock=True, id=timer_id, status=PENDING)
+        if timer is None:  # another worker handled it meanwhile
+            return
+        timer.attempts += 1
+        timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        timer.status = FAILED if timer.attempts >= MAX_ATTEMPTS else PENDING
+        timer.next_attempt_at = now + BACKOFF * (2 ** (timer.attempts - 1))
+        rows.update(timer, ["attempts", "last_error", "status", "next_attempt_at"])
 
 
 def settle_refunds(now: datetime, summary: Counter[str]) -> None:

@@ -19,7 +19,7 @@ from aftersales.cases.models import AfterSale, CaseEvent, CaseItem
 from aftersales.catalog import stock
 from aftersales.catalog.models import RESERVED
 from aftersales.chat import services as chat
-from aftersales.chat.cards import cards_for
+from aftersales.chat.cards import Card, cards_for
 from aftersales.core import clock, rows
 from aftersales.core.actors import BUYER, MERCHANT, Actor
 from aftersales.core.calendar import BusinessCalendar
@@ -69,13 +69,12 @@ def check_role(actor: Actor, action: str) -> None:
 def load_for_action(case_id: int, actor: Actor, action: str, version: int | None = None) -> AfterSale:
     """The case, locked for this transaction (lock order: case → order → SKU). ``not_found`` for a case the
     actor may not see, ``forbidden`` for an action the role never takes, ``stale_version`` for an old version."""
-    case = rows.get(AfterSale, lock=True, id=case_id)
+    case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
     if case is None or not visible_to(case, actor):
         raise NotFound(what="after-sales case")
     check_role(actor, action)
     if version is not None and version != case.version:
         raise StaleVersion(sent_version=version, current_version=case.version)
-    attach_shop(case)
     return case
 
 
@@ -108,27 +107,13 @@ def transition(
     )
     if case.state == t.REFUNDING:
         _prepare_refund(case, actor)
-    if case._state.adding:
+    adding = case._state.adding
+    if adding:
         rows.insert(case)
-        for item in new_items or []:
-            item.case_id = case.pk
-        rows.insert_all(new_items or [])
-    else:
-        rows.update(case)
-    event.case_id = case.pk
-    rows.insert(event)
     _move_stock(case, action, at)
-    replace_case_timer(
-        shop_id=case.shop_id,
-        case_id=case.pk,
-        state=case.state,
-        previous_state=before,
-        version=case.version,
-        deadline_at=case.deadline_at,
-        now=at,
-    )
+    refund_is_new = False
     if case.state == t.REFUNDING:
-        refund = refunds.start_refund(
+        refund, refund_is_new = refunds.open_refund(
             shop_id=case.shop_id,
             case_id=case.pk,
             goods_fen=case.refund_fen,
@@ -138,7 +123,29 @@ def transition(
             calendar=calendar,
             goods_received_at=at if action.startswith("receive_return") else None,
         )
-    _post_cards(case, event, refund)
+    cards = _cards(case, event, refund)
+    # Everything read is read: the writes go to the database together.
+    with rows.pipeline():
+        if adding:
+            for item in new_items or []:
+                item.case_id = case.pk
+            rows.insert_all(new_items or [], returning=False)
+        else:
+            rows.update(case)
+        event.case_id = case.pk
+        rows.insert(event, returning=False)
+        replace_case_timer(
+            shop_id=case.shop_id,
+            case_id=case.pk,
+            state=case.state,
+            previous_state=before,
+            version=case.version,
+            deadline_at=case.deadline_at,
+            now=at,
+        )
+        if refund is not None and refund_is_new:
+            rows.insert(refund, returning=False)
+        chat.post_cards(shop_id=case.shop_id, order_id=case.order_id, case_id=case.pk, cards=cards, at=at)
     return event
 
 
@@ -209,21 +216,14 @@ class _CardFacts(Mapping[str, Any]):
         return 6
 
 
-def _post_cards(case: AfterSale, event: CaseEvent, refund: Refund | None) -> None:
-    facts = _CardFacts(case, refund)
-    chat.post_cards(
-        shop_id=case.shop_id,
-        order_id=case.order_id,
-        case_id=case.pk,
-        cards=cards_for(
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            case_type=case.type,
-            event_data=event.data,
-            case=facts,
-        ),
-        at=event.at,
+def _cards(case: AfterSale, event: CaseEvent, refund: Refund | None) -> list[Card]:
+    return cards_for(
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        case_type=case.type,
+        event_data=event.data,
+        case=_CardFacts(case, refund),
     )
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import attach_shop, save_note, transition
+from aftersales.cases.services.common import save_note, transition
 from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 
@@ -22,12 +22,12 @@ def expire(case_id: int, *, state: str, at: datetime | None = None) -> str:
 
     Every change of state replaces the case's pending timer, so a pending timer always belongs to the
     current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
-    with transaction.atomic():
-        case = rows.get(AfterSale, lock=True, id=case_id)
+    # No savepoint of its own: inside the worker's transaction a failure rolls back to the worker's boundary.
+    with transaction.atomic(savepoint=False):
+        case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
         now = at or clock.now()
         if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:
             return "obsolete"
-        attach_shop(case)
         system = Actor.system()
         if state in ALERT_ONLY:
             save_note(case, "deadline_breached", actor=system, at=now, data={"state": state,
