@@ -42,6 +42,8 @@ _PLAIN = frozenset(
 )
 
 Converter = Callable[[Any, Any, Any], Any]
+# A statement and its parameters, for ``read_together``.
+Statement = tuple[str, Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,9 @@ def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
 
 
 @cache
-def _joined_sql(model: type[Model], vendor: str, related: str, conds: _Cond, lock: bool) -> str:
+def _joined_sql(
+    model: type[Model], vendor: str, related: str, conds: _Cond, lock: bool, one: bool = True
+) -> str:
     table = _table(model, vendor)
     field = model._meta.get_field(related)
     assert field.related_model is not None and not isinstance(field.related_model, str)
@@ -221,26 +225,54 @@ def _joined_sql(model: type[Model], vendor: str, related: str, conds: _Cond, loc
     tail = " FOR UPDATE OF t" if lock and connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {columns} FROM {table.name} t JOIN {other.name} r ON r.id = t.{_q(field.column)}"  # type: ignore[union-attr]
-        f" WHERE {_where_sql(table, conds, 't.')} LIMIT 1{tail}"
+        f" WHERE {_where_sql(table, conds, 't.')}" + (f" LIMIT 1{tail}" if one else f" ORDER BY t.id{tail}")
     )
 
 
 def get_with(model: type[M], related: str, *, lock: bool = False, **where: Any) -> M | None:
     """As ``get``, with the row that the foreign key ``related`` points to read in the same statement and
     attached to the instance (``case.shop``); ``lock`` locks only the first row."""
+    found = _joined(model, related, lock, True, where)
+    return found[0] if found else None
+
+
+def select_with(model: type[M], related: str, **where: Any) -> list[M]:
+    """As ``select`` (ordered by id), each row with the row its foreign key ``related`` points to."""
+    return _joined(model, related, False, False, where)
+
+
+def _joined(model: type[M], related: str, lock: bool, one: bool, where: dict[str, Any]) -> list[M]:
     conds, params = _conditions(where)
-    sql = _joined_sql(model, connection.vendor, related, conds, lock)
+    sql = _joined_sql(model, connection.vendor, related, conds, lock, one)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        row = cur.fetchone()
-    if row is None:
-        return None
+        found = cur.fetchall()
     table = _shape(model)
-    obj = _from_row(model, table, row[: len(table.fields)])
     other_model = model._meta.get_field(related).related_model
     assert other_model is not None and not isinstance(other_model, str)
-    setattr(obj, related, _from_row(other_model, _shape(other_model), row[len(table.fields) :]))
-    return obj
+    other = _shape(other_model)
+    width = len(table.fields)
+    objs = []
+    for row in found:
+        obj = _from_row(model, table, row[:width])
+        setattr(obj, related, _from_row(other_model, other, row[width:]))
+        objs.append(obj)
+    return objs
+
+
+def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
+    """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
+    with pipeline():
+        cursors = []
+        for sql, params in statements:
+            cur = connection.cursor()
+            cur.execute(sql, list(params))
+            cursors.append(cur)
+        try:
+            return [list(cur.fetchall()) for cur in cursors]
+        finally:
+            for cur in cursors:
+                cur.close()
 
 
 @cache
@@ -282,6 +314,9 @@ def pipeline() -> Iterator[None]:
         yield
         return
     connection.ensure_connection()
+    if connection.connection.pgconn.pipeline_status:  # already inside one: ride it
+        yield
+        return
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 
@@ -302,6 +337,14 @@ def update(obj: Model, fields: Sequence[str] | None = None) -> None:
     values = [_prep(table, n, getattr(obj, n)) for n in names]
     with connection.cursor() as cur:
         cur.execute(sql, [*values, obj.pk])
+
+
+def save(obj: Model) -> None:
+    """Insert ``obj`` (without reading its id back) or, when it is stored already, update all its fields."""
+    if obj._state.adding:
+        insert(obj, returning=False)
+    else:
+        update(obj)
 
 
 def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> None:

@@ -52,8 +52,13 @@ def open_refund(
     )
 
 
+SETTLED_FIELDS = ["status", "settled_at", "attempts", "gateway_ref", "failure_reason"]
+FAILED_FIELDS = ["status", "attempts", "failure_reason", "next_attempt_at"]
+
+
 def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bool:
-    """True when this call settled it; False when it had already succeeded (paid once, never twice)."""
+    """True when this call settled it; False when it had already succeeded (paid once, never twice).
+    The caller saves ``SETTLED_FIELDS`` with the case's change."""
     if refund.status == SUCCEEDED:
         return False
     refund.status = SUCCEEDED
@@ -61,7 +66,6 @@ def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bo
     refund.attempts += 1
     refund.gateway_ref = gateway_ref or refund.gateway_ref
     refund.failure_reason = ""
-    rows.update(refund, ["status", "settled_at", "attempts", "gateway_ref", "failure_reason"])
     return True
 
 
@@ -73,7 +77,7 @@ def mark_failed(refund: Refund, *, at: datetime, reason: str) -> bool:
     refund.attempts += 1
     refund.failure_reason = reason[:200]
     refund.next_attempt_at = at + RETRY_AFTER * min(2 ** (refund.attempts - 1), 32)
-    rows.update(refund, ["status", "attempts", "failure_reason", "next_attempt_at"])
+    rows.update(refund, FAILED_FIELDS)
     return True
 
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.logistics.models import RETURN, Shipment
 from aftersales.orders.models import Order
 
@@ -72,7 +72,13 @@ def same_sku_counts(keys: Iterable[SkuKey], *, now: datetime) -> dict[SkuKey, in
     wanted = set(keys)
     if not wanted:
         return {}
-    shops, buyers, skus = ({k[i] for k in wanted} for i in range(3))
+    (found,) = rows.read_together(same_sku_statement(wanted, now=now))
+    return same_sku_from(found, wanted)
+
+
+def same_sku_statement(keys: set[SkuKey], *, now: datetime) -> rows.Statement:
+    """The statement behind ``same_sku_counts``, for a command that reads it with others."""
+    shops, buyers, skus = (sorted({k[i] for k in keys}) for i in range(3))
     # Driven from the buyers' recent cases (index on buyer, created_at), so the cost follows the buyers on
     # the page, not the shop's history. Written out, as the commands run it on every application.
     sql = f"""
@@ -86,13 +92,15 @@ def same_sku_counts(keys: Iterable[SkuKey], *, now: datetime) -> dict[SkuKey, in
               AND r.resolved_at > c.created_at)
         GROUP BY c.shop_id, c.buyer_id, ci.sku_code"""
     since = connection.ops.adapt_datetimefield_value(now - timedelta(days=policy.ABUSE_DAYS))
-    with connection.cursor() as cur:
-        cur.execute(sql, [*buyers, since, *shops, *skus])
-        counts = {(int(shop), int(buyer), str(sku)): int(n) for shop, buyer, sku, n in cur.fetchall()}
-    return {key: counts.get(key, 0) for key in wanted}
+    return sql, [*buyers, since, *shops, *skus]
 
 
-def _marks(values: set[Any]) -> str:
+def same_sku_from(found: list[tuple[Any, ...]], keys: set[SkuKey]) -> dict[SkuKey, int]:
+    counts = {(int(shop), int(buyer), str(sku)): int(n) for shop, buyer, sku, n in found}
+    return {key: counts.get(key, 0) for key in keys}
+
+
+def _marks(values: list[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 

@@ -6,21 +6,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from aftersales.accounts.models import Shop
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.cases.reasons import REASONS, return_freight_payer
-from aftersales.cases.services.common import refundable_fen, transition
+from aftersales.cases.services.common import refundable_from, refunded_from, refunded_statement, transition
 from aftersales.catalog.models import Sku
 from aftersales.core import clock, rows
 from aftersales.core import errors as e
 from aftersales.core.actors import BUYER, Actor
 from aftersales.orders.models import Order, OrderItem
 from aftersales.refunds.models import Refund
-from aftersales.risk.queries import same_sku_counts
+from aftersales.risk.queries import SkuKey, same_sku_from, same_sku_statement
 from aftersales.risk.services import SUSPECTED_ABUSE, close_entry_for_abuse
 
 MAX_EVIDENCE = 9
@@ -97,12 +96,9 @@ def _check_shape(a: Application) -> None:
 
 
 def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
-    order = rows.get(Order, lock=True, order_sn=a.order_sn)
+    order = rows.get_with(Order, "shop", lock=True, order_sn=a.order_sn)
     if order is None or order.buyer_id != actor.buyer_id:
         raise e.NotFound(what="order")
-    shop = rows.get(Shop, id=order.shop_id)
-    assert shop is not None  # a foreign key
-    order.shop = shop
     lines = _order_lines(order, a.items)
     exchange_sku = a.exchange_sku if a.type == t.EXCHANGE else None
     if exchange_sku and not Sku.objects.filter(shop_id=order.shop_id, sku=exchange_sku).exists():
@@ -113,26 +109,36 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     refund_fen = (
         (a.refund_fen if a.refund_fen is not None else requested_fen) if a.type in t.MONEY_TYPES else 0
     )
+    # Rules 2, 3, 7 and 8 each need a count; they are read together.
+    skus = [line.sku_code for line, _ in lines]
+    abuse_keys = {(order.shop_id, order.buyer_id, sku) for sku in skus}
+    open_rows, used_rows, refunded_rows, abuse_rows = rows.read_together(
+        _open_case_statement([line for line, _ in lines]),
+        _applications_statement(order),
+        refunded_statement(order, excluding_case=None),
+        same_sku_statement(abuse_keys, now=now),
+    )
+    refunded = refunded_from(refunded_rows)
     facts = policy.ApplicationFacts(
         at=now,
         case_type=a.type,
         order_paid=order.paid_at <= now,
         buyer_owns_order=True,
         entry_closed_reason=order.entry_closed_reason,
-        open_case_id=_open_case_on([line for line, _ in lines]),
-        applications_used=_applications_on(order),
+        open_case_id=int(open_rows[0][0]) if open_rows else None,
+        applications_used=int(used_rows[0][0]),
         signed_at=order.signed_at,
         shipped=order.shipped_at is not None,
         time_zone=order.shop.time_zone,
         merchant_fault=reason.merchant_fault,
         excluded_skus=tuple(line.sku_code for line, _ in lines if not line.sku.no_reason_return),
         refund_fen=refund_fen,
-        refundable_fen=refundable_fen(order, [(line, req.qty) for line, req in lines]),
+        refundable_fen=refundable_from(order, [(line, req.qty) for line, req in lines], refunded),
         recent_cases_same_sku=0,
     )
     decision = policy.check_application(facts)
     if decision.ok:
-        abuse = _abuse_count(order, [line.sku_code for line, _ in lines], now)
+        abuse = _most_applied(skus, order, same_sku_from(abuse_rows, abuse_keys))
         decision = policy.check_application(dataclasses.replace(facts, recent_cases_same_sku=abuse[1]))
         if not decision.ok:
             return _Abuse(order_id=order.pk, sku=abuse[0], count=abuse[1])
@@ -144,11 +150,7 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
 
 
 def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem, ItemRequest]]:
-    order_lines = rows.select(OrderItem, order_id=order.pk)
-    skus = {sku.pk: sku for sku in rows.select(Sku, id=[line.sku_id for line in order_lines])}
-    for order_line in order_lines:
-        order_line.sku = skus[order_line.sku_id]
-    by_sku = {line.sku_code: line for line in order_lines}
+    by_sku = {line.sku_code: line for line in rows.select_with(OrderItem, "sku", order_id=order.pk)}
     lines = []
     for req in items:
         line = by_sku.get(req.sku)
@@ -162,34 +164,28 @@ def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem
     return lines
 
 
-def _open_case_on(lines: list[OrderItem]) -> int | None:
+def _open_case_statement(lines: list[OrderItem]) -> rows.Statement:
     """A case still open on any of these order lines (rule 2)."""
     finals = sorted(t.FINAL_STATES)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ci.case_id FROM cases_caseitem ci JOIN cases_aftersale c ON c.id = ci.case_id"
-            f" WHERE ci.order_item_id IN ({', '.join(['%s'] * len(lines))})"
-            f" AND c.state NOT IN ({', '.join(['%s'] * len(finals))}) ORDER BY ci.id LIMIT 1",
-            [*(line.pk for line in lines), *finals],
-        )
-        row = cur.fetchone()
-    return None if row is None else int(row[0])
+    sql = (
+        "SELECT ci.case_id FROM cases_caseitem ci JOIN cases_aftersale c ON c.id = ci.case_id"
+        f" WHERE ci.order_item_id IN ({', '.join(['%s'] * len(lines))})"
+        f" AND c.state NOT IN ({', '.join(['%s'] * len(finals))}) ORDER BY ci.id LIMIT 1"
+    )
+    return sql, [*(line.pk for line in lines), *finals]
 
 
-def _applications_on(order: Order) -> int:
+def _applications_statement(order: Order) -> rows.Statement:
     """Rule 3's count: the buyer's applications on this order so far."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT COUNT(*) FROM cases_aftersale WHERE shop_id = %s AND order_id = %s AND counts_as_application",
-            [order.shop_id, order.pk],
-        )
-        return int(cur.fetchone()[0])
+    sql = (
+        "SELECT COUNT(*) FROM cases_aftersale WHERE shop_id = %s AND order_id = %s AND counts_as_application"
+    )
+    return sql, [order.shop_id, order.pk]
 
 
-def _abuse_count(order: Order, skus: list[str], now: datetime) -> tuple[str, int]:
+def _most_applied(skus: list[str], order: Order, counts: dict[SkuKey, int]) -> tuple[str, int]:
     """The SKU with the most applications by this buyer in the last D days (since the platform last cleared
     a suspicion for it), and that count: rule 8's count, the same one the risk flags show."""
-    counts = same_sku_counts([(order.shop_id, order.buyer_id, sku) for sku in skus], now=now)
     best = ("", 0)
     for sku in skus:
         count = counts[(order.shop_id, order.buyer_id, sku)]

@@ -101,14 +101,10 @@ def ship_return(
         case = load_for_action(case_id, actor, "ship_return", version)
         now = clock.now()
         data = {"carrier": carrier, "tracking_no": tracking_no, "freight_fen": freight_fen}
-        transition(case, "ship_return", actor=actor, at=now, data=data)
         shipment = rows.get(Shipment, shop_id=case.shop_id, case_id=case.pk, kind=RETURN) or Shipment(
             shop_id=case.shop_id, case_id=case.pk, kind=RETURN
         )
         shipment.carrier, shipment.tracking_no, shipment.freight_fen = carrier, tracking_no, freight_fen
         shipment.shipped_at, shipment.picked_up_at, shipment.delivered_at = now, None, None
-        if shipment.pk is None:
-            rows.insert(shipment)
-        else:
-            rows.update(shipment)
+        transition(case, "ship_return", actor=actor, at=now, data=data, also=[shipment])
         return case

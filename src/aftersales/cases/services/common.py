@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from django.db import connection
+from django.db.models import Model
 
 from aftersales.accounts.models import Shop
 from aftersales.cases import transitions as t
@@ -78,13 +78,6 @@ def load_for_action(case_id: int, actor: Actor, action: str, version: int | None
     return case
 
 
-def attach_shop(case: AfterSale) -> None:
-    """Read the case's shop (its calendar and return address) without the ORM's join."""
-    shop = rows.get(Shop, id=case.shop_id)
-    assert shop is not None  # a foreign key
-    case.shop = shop
-
-
 def transition(
     case: AfterSale,
     action: str,
@@ -94,10 +87,12 @@ def transition(
     data: dict[str, Any] | None = None,
     new_items: list[CaseItem] | None = None,
     refund: Refund | None = None,
+    also: list[Model] | None = None,
 ) -> CaseEvent:
     """Apply one edge, save the case and its event, replace its timer, and start its refund if it now
     waits on payment. The caller holds the case's lock inside ``transaction.atomic()``; a case not yet
-    stored is inserted with ``new_items``. ``refund`` is the case's refund when the caller already has it."""
+    stored is inserted with ``new_items``. ``refund`` is the case's refund when the caller already has it;
+    ``also`` are other rows of the same change (a parcel, the refund's outcome), saved with it."""
     calendar = calendar_for(case.shop)
     before = case.state
     if new_items is not None:
@@ -126,6 +121,8 @@ def transition(
     cards = _cards(case, event, refund)
     # Everything read is read: the writes go to the database together.
     with rows.pipeline():
+        for row in also or []:
+            rows.save(row)
         if adding:
             for item in new_items or []:
                 item.case_id = case.pk
@@ -274,36 +271,24 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> None:
 
 def case_lines(case: AfterSale) -> list[tuple[OrderItem, int]]:
     """The order lines the case names, with the quantity it names of each."""
-    items = case_items(case)
+    if case.items_cache is None:
+        case.items_cache = rows.select_with(CaseItem, "order_item", case_id=case.pk)
+    items = case.items_cache
+    if all(CaseItem.order_item.is_cached(i) for i in items):
+        return [(i.order_item, i.qty) for i in items]
     lines = {line.pk: line for line in rows.select(OrderItem, id=[i.order_item_id for i in items])}
     return [(lines[i.order_item_id], i.qty) for i in items]
 
 
 @dataclass(frozen=True)
-class _Refunded:
+class Refunded:
     total: int  # goods money paid back, or on its way, on the order
     by_line: dict[int, int]  # the same, per order line
 
 
-def _refunded_on(order: Order, *, excluding_case: int | None) -> _Refunded:
-    """The refunds of the order's other cases, spread over each case's lines in proportion to what they
-    cost. One query."""
-    with connection.cursor() as cur:
-        cur.execute(_REFUNDED_SQL, [order.pk, excluding_case or 0])
-        found = cur.fetchall()
-    by_case: dict[int, list[tuple[int, int, int, int, int]]] = {}
-    for case_id, order_item_id, qty, line_paid, line_qty, goods in found:
-        by_case.setdefault(case_id, []).append((order_item_id, qty, line_paid, line_qty, goods))
-    refunded: dict[int, int] = {}
-    total = 0
-    for items in by_case.values():
-        weights = [paid * qty // line_qty for _, qty, paid, line_qty, _ in items]
-        goods = items[0][4]
-        total += goods
-        parts = allocate(goods, weights) if any(weights) else [0] * len(items)
-        for (order_item_id, *_), part in zip(items, parts, strict=True):
-            refunded[order_item_id] = refunded.get(order_item_id, 0) + part
-    return _Refunded(total, refunded)
+def refunded_statement(order: Order, *, excluding_case: int | None) -> rows.Statement:
+    """The refunds of the order's other cases with the lines of each case (for ``refunded_from``)."""
+    return _REFUNDED_SQL, [order.pk, excluding_case or 0]
 
 
 _REFUNDED_SQL = """
@@ -317,6 +302,28 @@ ORDER BY ci.case_id, ci.id
 """
 
 
+def refunded_from(found: list[tuple[Any, ...]]) -> Refunded:
+    """Each refund spread over its case's lines in proportion to what they cost."""
+    by_case: dict[int, list[tuple[int, int, int, int, int]]] = {}
+    for case_id, order_item_id, qty, line_paid, line_qty, goods in found:
+        by_case.setdefault(case_id, []).append((order_item_id, qty, line_paid, line_qty, goods))
+    refunded: dict[int, int] = {}
+    total = 0
+    for items in by_case.values():
+        weights = [paid * qty // line_qty for _, qty, paid, line_qty, _ in items]
+        goods = items[0][4]
+        total += goods
+        parts = allocate(goods, weights) if any(weights) else [0] * len(items)
+        for (order_item_id, *_), part in zip(items, parts, strict=True):
+            refunded[order_item_id] = refunded.get(order_item_id, 0) + part
+    return Refunded(total, refunded)
+
+
+def _refunded_on(order: Order, *, excluding_case: int | None) -> Refunded:
+    (found,) = rows.read_together(refunded_statement(order, excluding_case=excluding_case))
+    return refunded_from(found)
+
+
 def goods_refunded_fen(order: Order, *, excluding_case: int | None = None) -> int:
     """Goods money already paid back, or on its way, on this order."""
     return _refunded_on(order, excluding_case=excluding_case).total
@@ -327,7 +334,10 @@ def refundable_fen(
 ) -> int:
     """Rule 7: what the given quantities of these lines cost, less what was already refunded on each line,
     and never more than is left of the order's goods money."""
-    refunded = _refunded_on(order, excluding_case=excluding_case)
+    return refundable_from(order, lines, _refunded_on(order, excluding_case=excluding_case))
+
+
+def refundable_from(order: Order, lines: list[tuple[OrderItem, int]], refunded: Refunded) -> int:
     per_line = sum(
         max(0, min(line.paid_fen * qty // line.qty, line.paid_fen - refunded.by_line.get(line.pk, 0)))
         for line, qty in lines

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
-from aftersales.cases.services.common import attach_shop, save_note, transition
+from aftersales.cases.services.common import save_note, transition
 from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.core.errors import NotFound, ValidationFailed
@@ -36,10 +36,9 @@ def record_refund_outcome(
         if found is None:
             raise NotFound(what="refund")
         # Lock order: case first, then its refund.
-        case = rows.get(AfterSale, lock=True, id=found.case_id)
+        case = rows.get_with(AfterSale, "shop", lock=True, id=found.case_id)
         refund = rows.get(Refund, lock=True, id=refund_id)
         assert case is not None and refund is not None
-        attach_shop(case)
         when = at or clock.now()
         if status == "succeeded":
             changed = refunds.mark_succeeded(refund, at=when)
@@ -51,7 +50,10 @@ def record_refund_outcome(
                     at=when,
                     data={"refund_id": refund.pk, "amount_fen": refund.amount_fen},
                     refund=refund,
+                    also=[refund],
                 )
+            elif changed:
+                rows.update(refund, refunds.SETTLED_FIELDS)
         else:
             changed = refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider")
         if changed and status == "failed":
