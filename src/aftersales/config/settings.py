@@ -49,6 +49,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     _db["TEST"] = {"NAME": _env("TEST_SQLITE_NAME", "") or None}
+else:
+    # Parameters bound by the server, so psycopg prepares the statements a process runs again and again
+    # (after 5 runs): the commands' statements are parsed and planned once per connection, not per run.
+    _db["OPTIONS"] = {"server_side_binding": True}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
