@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import connection
 
 from aftersales.cases import services as cs
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.refunds.models import Refund
 from bench.common import emit, engine, timed
@@ -67,8 +67,10 @@ def _drive(cases: int) -> float:
             cs.agree(case.pk, actor=shop.merchant)
             cs.ship_return(case.pk, actor=buyer, carrier="SF", tracking_no="SF1234567890123", freight_fen=800)
             cs.receive_return(case.pk, actor=shop.merchant, accept=True)
-            refund_id = Refund.objects.filter(case_id=case.pk).values_list("id", flat=True).get()
-            cs.record_refund_outcome(refund_id, actor=payment, status="succeeded")
+            # The provider's callback names the refund it paid.
+            refund = rows.get(Refund, case_id=case.pk)
+            assert refund is not None
+            cs.record_refund_outcome(refund.pk, actor=payment, status="succeeded")
 
     return timed(go)
 

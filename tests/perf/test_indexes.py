@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from aftersales.accounts.services import ensure_buyer
+from aftersales.cases import queries
 from aftersales.cases.models import AfterSale
 from aftersales.core import rows
 from aftersales.orders.models import Order
@@ -40,49 +41,72 @@ def _history(world: Any, n: int = 400) -> None:
         cur.execute("ANALYZE")
 
 
-def _plan(qs: Any) -> str:
-    with transaction.atomic():
+def _statement_plan(sql: str, params: list[Any]) -> str:
+    with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                # Tables are tiny in tests; forbid the sequential scan so the plan shows which index serves.
-                cur.execute("SET LOCAL enable_seqscan = off")
-        return str(qs.explain())
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql, params)
+        else:
+            cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(" ".join(str(col) for col in row) for row in cur.fetchall())
 
 
-def _assert_ordered_index_scan(plan: str) -> None:
-    # Every case_queue_* index starts with (shop_id, …) and ends with (due_sort, id).
-    assert re.search(r"case_queue_(state|waiting|all)", plan), plan
+def _queue_plan(world: Any, **filters: Any) -> str:
+    """The plan of the statement that finds the merchant's queue page for ``filters``."""
+    statement = queries.queue_statement(world.merchant, queries.QueueFilter(**filters), now=T)
+    assert statement is not None
+    return _statement_plan(*statement)
+
+
+def _assert_ordered_index_scan(plan: str, index: str = r"case_queue_(state|waiting|all)") -> None:
+    # Every case_queue_* index starts with (shop_id, …) and ends with (due_sort, id); case_created with
+    # (shop_id, created_at, id).
+    assert re.search(index, plan), plan
     assert "TEMP B-TREE" not in plan.upper(), plan  # SQLite sorting rows itself
-    assert not re.search(r"^\s*(->\s*)?Sort\b", plan, re.M), plan  # PostgreSQL sorting rows itself
+    assert not re.search(r"^\s*(->\s*)?(Incremental )?Sort\b", plan, re.M), (
+        plan
+    )  # PostgreSQL sorting rows itself
+
+
+def _second_page_cursor(world: Any, **filters: Any) -> str:
+    _, cursor = queries.queue(world.merchant, queries.QueueFilter(limit=20, **filters), now=T)
+    assert cursor is not None
+    return cursor
 
 
 @pytest.mark.django_db
 def test_merchant_queue_by_state_uses_the_shop_state_deadline_index(world: Any) -> None:
-    # given the merchant's queue query on a shop with a history: one shop, one state, by deadline
+    # given the merchant's queue on a shop with a history: one shop, one state, by deadline
     _history(world)
-    qs = AfterSale.objects.filter(shop_id=world.shop.pk, state="pending_merchant").order_by("due_sort", "id")[
-        :20
-    ]
-    # when it is explained
-    plan = _plan(qs)
+    # when its statement is explained, for the first page and for the next
+    first = _queue_plan(world, state="pending_merchant")
+    cursor = _second_page_cursor(world, state="pending_merchant")
+    second = _queue_plan(world, state="pending_merchant", cursor=cursor)
     # then an index leading with the shop serves it in deadline order, without sorting the shop's cases
-    _assert_ordered_index_scan(plan)
+    _assert_ordered_index_scan(first, "case_queue_state")
+    _assert_ordered_index_scan(second, "case_queue_state")
 
 
 @pytest.mark.django_db
 def test_queue_by_who_must_act_uses_the_waiting_index(world: Any) -> None:
     _history(world)
-    qs = AfterSale.objects.filter(shop_id=world.shop.pk, waiting_on="merchant").order_by("due_sort", "id")[
-        :20
-    ]
-    plan = _plan(qs)
-    _assert_ordered_index_scan(plan)
+    _assert_ordered_index_scan(_queue_plan(world, waiting_on="merchant"), "case_queue_waiting")
+
+
+@pytest.mark.django_db
+def test_whole_queue_by_deadline_and_newest_first_use_their_indexes(world: Any) -> None:
+    _history(world)
+    _assert_ordered_index_scan(_queue_plan(world), "case_queue_all")
+    newest = _queue_plan(world, sort="-created", cursor=_second_page_cursor(world, sort="-created"))
+    _assert_ordered_index_scan(newest, "case_created")
 
 
 @pytest.mark.django_db
 def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
     # given the statement the worker claims with: pending timers due now, oldest first
-    sql = rows.first_sql(Timer, worker.CLAIM_CONDITION, order_by=worker.CLAIM_ORDER, lock=True, skip_locked=True)
+    sql = rows.query_where(
+        Timer, worker.CLAIM_CONDITION, [], order_by=worker.CLAIM_ORDER, lock=True, skip_locked=True
+    ).sql
     # when it is explained
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":

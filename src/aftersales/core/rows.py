@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
@@ -143,43 +143,136 @@ def _where_sql(table: _Table, conds: _Cond, alias: str = "") -> str:
     return " AND ".join(parts)
 
 
+@dataclass(frozen=True)
+class Query(Generic[M]):
+    """One ``SELECT`` of a model's rows (with the row one foreign key points to, when ``related`` is set),
+    built once per shape; run it with ``fetch`` alone or together with others."""
+
+    model: type[M]
+    sql: str
+    params: list[Any]
+    related: str | None
+
+    @property
+    def statement(self) -> Statement:
+        return self.sql, self.params
+
+    def parse(self, found: Sequence[Sequence[Any]]) -> list[M]:
+        table = _shape(self.model)
+        if self.related is None:
+            return [_from_row(self.model, table, row) for row in found]
+        other_model = _related_model(self.model, self.related)
+        other = _shape(other_model)
+        width = len(table.fields)
+        objs = []
+        for row in found:
+            obj = _from_row(self.model, table, row[:width])
+            setattr(obj, self.related, _from_row(other_model, other, row[width:]))
+            objs.append(obj)
+        return objs
+
+
+def _related_model(model: type[Model], related: str) -> type[Model]:
+    other = model._meta.get_field(related).related_model
+    assert other is not None and not isinstance(other, str)
+    return other
+
+
+def query(
+    model: type[M],
+    *,
+    related: str | None = None,
+    lock: bool = False,
+    one: bool = False,
+    order_by: str = "id",
+    **where: Any,
+) -> Query[M]:
+    """Rows matching ``where`` (fields by attname: ``case_id=7`` for equality, a list for ``IN``), ordered by
+    one field; ``one`` keeps the first; ``lock`` takes their row locks (``FOR UPDATE``, of the model's rows
+    only) where the database has them; ``related`` names a foreign key whose row comes along."""
+    conds, params = _conditions(where)
+    table = _shape(model)
+    condition = _where_sql(table, conds, "t.")
+    order = "t." + _q(table.by_attname[order_by].column)
+    sql = _select_sql(model, connection.vendor, related, condition, order, lock, False, one)
+    return Query(model, sql, params, related)
+
+
+def query_where(
+    model: type[M],
+    condition: str,
+    params: Sequence[Any],
+    *,
+    related: str | None = None,
+    order_by: str = "t.id",
+    lock: bool = False,
+    skip_locked: bool = False,
+    one: bool = True,
+) -> Query[M]:
+    """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related one ``r``), ``%s``
+    for each of ``params``, given in the database's form; ``skip_locked`` passes over rows another
+    transaction holds, where the database can."""
+    sql = _select_sql(model, connection.vendor, related, condition, order_by, lock, skip_locked, one)
+    return Query(model, sql, list(params), related)
+
+
 @cache
-def _select_sql(model: type[Model], vendor: str, conds: _Cond, lock: bool, order: str, limit: bool) -> str:
+def _select_sql(
+    model: type[Model],
+    vendor: str,
+    related: str | None,
+    condition: str,
+    order_by: str,
+    lock: bool,
+    skip_locked: bool,
+    one: bool,
+) -> str:
     table = _table(model, vendor)
-    order_by = f" ORDER BY {_q(table.by_attname[order].column)}" if order else ""
-    tail = " LIMIT 1" if limit else ""
+    columns = [f"t.{_q(f.column)}" for f in table.fields]
+    source = f"{table.name} t"
+    if related is not None:
+        field = model._meta.get_field(related)
+        other = _table(_related_model(model, related), vendor)
+        columns += [f"r.{_q(f.column)}" for f in other.fields]
+        source += f" JOIN {other.name} r ON r.id = t.{_q(getattr(field, 'column', None))}"
+    tail = " LIMIT 1" if one else ""
     if lock and connection.features.has_select_for_update:
-        tail += " FOR UPDATE"
-    return f"SELECT {table.select_list} FROM {table.name} WHERE {_where_sql(table, conds)}{order_by}{tail}"
+        tail += " FOR UPDATE OF t" if related is not None else " FOR UPDATE"
+        if skip_locked and connection.features.has_select_for_update_skip_locked:
+            tail += " SKIP LOCKED"
+    return f"SELECT {', '.join(columns)} FROM {source} WHERE {condition} ORDER BY {order_by}{tail}"
+
+
+def fetch(*queries: Query[Any]) -> list[list[Any]]:
+    """The rows of each query, as model instances; on PostgreSQL the queries travel together, in one round
+    trip (a lock taken by one holds for those after it, which run after it)."""
+    found = read_together(*(q.statement for q in queries))
+    return [q.parse(rows) for q, rows in zip(queries, found, strict=True)]
 
 
 def get(model: type[M], *, lock: bool = False, **where: Any) -> M | None:
-    """The first row matching ``where`` (fields by attname: ``case_id=7`` for equality, a list for ``IN``),
-    or None; ``lock`` takes its row lock (``FOR UPDATE``) where the database has one."""
-    conds, params = _conditions(where)
-    sql = _select_sql(model, connection.vendor, conds, lock, "id", True)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        row = cur.fetchone()
-    return None if row is None else _from_row(model, _shape(model), row)
+    """The first row matching ``where`` (as for ``query``), or None."""
+    (found,) = fetch(query(model, lock=lock, one=True, **where))
+    return found[0] if found else None
 
 
-def first_sql(model: type[Model], condition: str, *, order_by: str, lock: bool, skip_locked: bool) -> str:
-    """The statement ``first`` runs (for ``EXPLAIN``)."""
-    return _first_sql(model, connection.vendor, condition, order_by, lock, skip_locked)
+def get_with(model: type[M], related: str, *, lock: bool = False, **where: Any) -> M | None:
+    """As ``get``, with the row that the foreign key ``related`` points to read in the same statement and
+    attached to the instance (``case.shop``); ``lock`` locks only the first row."""
+    (found,) = fetch(query(model, related=related, lock=lock, one=True, **where))
+    return found[0] if found else None
 
 
-@cache
-def _first_sql(
-    model: type[Model], vendor: str, condition: str, order_by: str, lock: bool, skip_locked: bool
-) -> str:
-    table = _table(model, vendor)
-    tail = ""
-    if lock and connection.features.has_select_for_update:
-        tail = " FOR UPDATE"
-        if skip_locked and connection.features.has_select_for_update_skip_locked:
-            tail += " SKIP LOCKED"
-    return f"SELECT {table.select_list} FROM {table.name} WHERE {condition} ORDER BY {order_by} LIMIT 1{tail}"
+def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
+    """Every row matching ``where`` (as for ``query``), ordered by one field."""
+    (found,) = fetch(query(model, order_by=order_by, **where))
+    return found
+
+
+def select_with(model: type[M], related: str, **where: Any) -> list[M]:
+    """As ``select`` (ordered by id), each row with the row its foreign key ``related`` points to."""
+    (found,) = fetch(query(model, related=related, **where))
+    return found
 
 
 def first(
@@ -187,81 +280,24 @@ def first(
     condition: str,
     params: Sequence[Any],
     *,
-    order_by: str = "id",
+    order_by: str = "t.id",
     lock: bool = False,
     skip_locked: bool = False,
 ) -> M | None:
-    """The first row by ``order_by`` (SQL) meeting ``condition`` (SQL on the table's columns, with ``%s``
-    for each of ``params``, already in the database's form); ``skip_locked`` passes over rows another
-    transaction holds, where the database can."""
-    sql = _first_sql(model, connection.vendor, condition, order_by, lock, skip_locked)
-    with connection.cursor() as cur:
-        cur.execute(sql, list(params))
-        row = cur.fetchone()
-    return None if row is None else _from_row(model, _shape(model), row)
-
-
-def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
-    """Every row matching ``where`` (as for ``get``), ordered by one field."""
-    conds, params = _conditions(where)
-    sql = _select_sql(model, connection.vendor, conds, False, order_by, False)
-    table = _shape(model)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [_from_row(model, table, row) for row in cur.fetchall()]
-
-
-@cache
-def _joined_sql(
-    model: type[Model], vendor: str, related: str, conds: _Cond, lock: bool, one: bool = True
-) -> str:
-    table = _table(model, vendor)
-    field = model._meta.get_field(related)
-    assert field.related_model is not None and not isinstance(field.related_model, str)
-    other = _table(field.related_model, vendor)
-    columns = ", ".join(
-        [*(f"t.{_q(f.column)}" for f in table.fields), *(f"r.{_q(f.column)}" for f in other.fields)]
+    """The first row by ``order_by`` meeting ``condition`` (as for ``query_where``)."""
+    (found,) = fetch(
+        query_where(model, condition, params, order_by=order_by, lock=lock, skip_locked=skip_locked)
     )
-    tail = " FOR UPDATE OF t" if lock and connection.features.has_select_for_update_of else ""
-    return (
-        f"SELECT {columns} FROM {table.name} t JOIN {other.name} r ON r.id = t.{_q(field.column)}"  # type: ignore[union-attr]
-        f" WHERE {_where_sql(table, conds, 't.')}" + (f" LIMIT 1{tail}" if one else f" ORDER BY t.id{tail}")
-    )
-
-
-def get_with(model: type[M], related: str, *, lock: bool = False, **where: Any) -> M | None:
-    """As ``get``, with the row that the foreign key ``related`` points to read in the same statement and
-    attached to the instance (``case.shop``); ``lock`` locks only the first row."""
-    found = _joined(model, related, lock, True, where)
     return found[0] if found else None
-
-
-def select_with(model: type[M], related: str, **where: Any) -> list[M]:
-    """As ``select`` (ordered by id), each row with the row its foreign key ``related`` points to."""
-    return _joined(model, related, False, False, where)
-
-
-def _joined(model: type[M], related: str, lock: bool, one: bool, where: dict[str, Any]) -> list[M]:
-    conds, params = _conditions(where)
-    sql = _joined_sql(model, connection.vendor, related, conds, lock, one)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        found = cur.fetchall()
-    table = _shape(model)
-    other_model = model._meta.get_field(related).related_model
-    assert other_model is not None and not isinstance(other_model, str)
-    other = _shape(other_model)
-    width = len(table.fields)
-    objs = []
-    for row in found:
-        obj = _from_row(model, table, row[:width])
-        setattr(obj, related, _from_row(other_model, other, row[width:]))
-        objs.append(obj)
-    return objs
 
 
 def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
+    if len(statements) == 1:
+        ((sql, params),) = statements
+        with connection.cursor() as cur:
+            cur.execute(sql, list(params))
+            return [list(cur.fetchall())]
     with pipeline():
         cursors = []
         for sql, params in statements:

@@ -15,6 +15,7 @@ RETRY_AFTER = timedelta(minutes=10)
 
 
 def open_refund(
+    existing: Refund | None,
     *,
     shop_id: int,
     case_id: int,
@@ -26,9 +27,8 @@ def open_refund(
     goods_received_at: datetime | None = None,
 ) -> tuple[Refund, bool]:
     """The case's refund and True when it is new and the caller is to insert it with the change; the row it
-    already has and False otherwise (never two refunds for one case: the caller holds the case's lock, and a
-    unique key on the case backs that up)."""
-    existing = rows.get(Refund, shop_id=shop_id, case_id=case_id)
+    already has (``existing``, read by the caller under the case's lock) and False otherwise: never two
+    refunds for one case, and a unique key on the case backs that up."""
     if existing is not None:
         return existing, False
     due_by = calendar.due_by(at, REFUND_BUSINESS_DAYS)

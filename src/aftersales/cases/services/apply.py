@@ -115,7 +115,7 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     open_rows, used_rows, refunded_rows, abuse_rows = rows.read_together(
         _open_case_statement([line for line, _ in lines]),
         _applications_statement(order),
-        refunded_statement(order, excluding_case=None),
+        refunded_statement(order.pk, excluding_case=None),
         same_sku_statement(abuse_keys, now=now),
     )
     refunded = refunded_from(refunded_rows)

@@ -100,8 +100,7 @@ def transition(
     event = case.apply(
         action, actor=actor, at=at, data=data, deadline=lambda s: deadline_for(s, at, calendar)
     )
-    if case.state == t.REFUNDING:
-        _prepare_refund(case, actor)
+    existing_refund = _prepare_refund(case, actor) if case.state == t.REFUNDING else None
     adding = case._state.adding
     if adding:
         rows.insert(case)
@@ -109,6 +108,7 @@ def transition(
     refund_is_new = False
     if case.state == t.REFUNDING:
         refund, refund_is_new = refunds.open_refund(
+            existing_refund,
             shop_id=case.shop_id,
             case_id=case.pk,
             goods_fen=case.refund_fen,
@@ -250,23 +250,41 @@ def save_note(case: AfterSale, action: str, *, actor: Actor, at: datetime, data:
     return event
 
 
-def _prepare_refund(case: AfterSale, actor: Actor) -> None:
+def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
     """Fix the money the case pays back as it enters ``refunding``: the goods part (for goods types, what the
     items cost), and the return freight when the merchant bears it. The goods part never exceeds what is still
-    refundable on the order; a refund with nothing left to pay is refused."""
+    refundable on the order; a refund with nothing left to pay is refused. Returns the refund the case
+    already has, if any. What it needs is read together, the order locked first (lock order: case → order)."""
     case.refund_decided_by = actor.role
-    order = rows.get(Order, lock=True, id=case.order_id)  # lock order: case → order
-    assert order is not None
-    lines = case_lines(case)
-    refundable = refundable_fen(order, lines, excluding_case=case.pk)
+    stored = not case._state.adding
+    order_q = rows.query(Order, lock=True, one=True, id=case.order_id)
+    items_q = (
+        rows.query(CaseItem, related="order_item", case_id=case.pk) if case.items_cache is None else None
+    )
+    freight = stored and case.return_freight_payer == "merchant"
+    shipment_q = (
+        rows.query(Shipment, one=True, shop_id=case.shop_id, case_id=case.pk, kind=RETURN)
+        if freight
+        else None
+    )
+    refund_q = rows.query(Refund, one=True, shop_id=case.shop_id, case_id=case.pk) if stored else None
+    statements = [order_q.statement, refunded_statement(case.order_id, excluding_case=case.pk)]
+    statements += [q.statement for q in (items_q, shipment_q, refund_q) if q is not None]
+    found = iter(rows.read_together(*statements))
+    (order,) = order_q.parse(next(found))
+    refunded = refunded_from(next(found))
+    if items_q is not None:
+        case.items_cache = items_q.parse(next(found))
+    shipments = shipment_q.parse(next(found)) if shipment_q is not None else []
+    existing = refund_q.parse(next(found)) if refund_q is not None else []
+    refundable = refundable_from(order, case_lines(case), refunded)
     if case.type in t.GOODS_TYPES and case.refund_fen == 0:
         case.refund_fen = refundable
-    if case.return_freight_payer == "merchant":
-        shipment = rows.get(Shipment, case_id=case.pk, kind=RETURN)
-        if shipment is not None:
-            case.freight_refund_fen = shipment.freight_fen
+    if shipments:
+        case.freight_refund_fen = shipments[0].freight_fen
     if case.refund_fen > refundable or case.refund_fen + case.freight_refund_fen <= 0:
         raise AmountExceedsRefundable(requested_fen=case.refund_fen, refundable_fen=max(refundable, 0))
+    return existing[0] if existing else None
 
 
 def case_lines(case: AfterSale) -> list[tuple[OrderItem, int]]:
@@ -286,9 +304,9 @@ class Refunded:
     by_line: dict[int, int]  # the same, per order line
 
 
-def refunded_statement(order: Order, *, excluding_case: int | None) -> rows.Statement:
+def refunded_statement(order_id: int, *, excluding_case: int | None) -> rows.Statement:
     """The refunds of the order's other cases with the lines of each case (for ``refunded_from``)."""
-    return _REFUNDED_SQL, [order.pk, excluding_case or 0]
+    return _REFUNDED_SQL, [order_id, excluding_case or 0]
 
 
 _REFUNDED_SQL = """
@@ -320,7 +338,7 @@ def refunded_from(found: list[tuple[Any, ...]]) -> Refunded:
 
 
 def _refunded_on(order: Order, *, excluding_case: int | None) -> Refunded:
-    (found,) = rows.read_together(refunded_statement(order, excluding_case=excluding_case))
+    (found,) = rows.read_together(refunded_statement(order.pk, excluding_case=excluding_case))
     return refunded_from(found)
 
 

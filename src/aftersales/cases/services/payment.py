@@ -32,13 +32,18 @@ def record_refund_outcome(
     if status not in OUTCOMES:
         raise ValidationFailed(field="status", message="status must be succeeded or failed")
     with transaction.atomic():
-        found = rows.get(Refund, id=refund_id)
-        if found is None:
+        # The refund's case and then the refund, each locked (lock order: case first), in one round trip.
+        case_q = rows.query_where(
+            AfterSale,
+            "t.id = (SELECT case_id FROM refunds_refund WHERE id = %s)",
+            [refund_id],
+            related="shop",
+            lock=True,
+        )
+        cases, found = rows.fetch(case_q, rows.query(Refund, lock=True, one=True, id=refund_id))
+        if not found or not cases:
             raise NotFound(what="refund")
-        # Lock order: case first, then its refund.
-        case = rows.get_with(AfterSale, "shop", lock=True, id=found.case_id)
-        refund = rows.get(Refund, lock=True, id=refund_id)
-        assert case is not None and refund is not None
+        case, refund = cases[0], found[0]
         when = at or clock.now()
         if status == "succeeded":
             changed = refunds.mark_succeeded(refund, at=when)
