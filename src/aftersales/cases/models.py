@@ -28,7 +28,9 @@ class AfterSale(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cases")
     order_sn = models.CharField(max_length=64)
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT)
+    buyer = models.ForeignKey(
+        Buyer, on_delete=models.PROTECT, db_index=False
+    )  # covered by an index below that starts with it
     type = models.CharField(max_length=16, choices=TYPE_CHOICES)
     state = models.CharField(max_length=32, choices=STATE_CHOICES)
     close_reason = models.CharField(max_length=32, blank=True)
@@ -133,8 +135,9 @@ class CaseItem(models.Model):
 class CaseEvent(models.Model):
     """One change of a case. Never updated, never deleted."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
-    case = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events")
+    # Both covered by the indexes below that start with them.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
+    case = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
     action = models.CharField(max_length=32)

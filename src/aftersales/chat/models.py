@@ -18,7 +18,9 @@ class Message(models.Model):
     """Never edited. A card message has a ``card_type`` (domain.md section 7) and is addressed ``to`` one side
     or both; a text message is from its sender to the other side."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, db_index=False
+    )  # covered by an index below that starts with it
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     at = models.DateTimeField()
     sender_role = models.CharField(max_length=16)

@@ -10,8 +10,11 @@ RETURN, REPLACEMENT = "return", "replacement"
 
 
 class Shipment(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
-    case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="shipments")
+    # Both covered by the indexes below that start with them.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
+    case = models.ForeignKey(
+        "cases.AfterSale", on_delete=models.CASCADE, related_name="shipments", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=[(RETURN, RETURN), (REPLACEMENT, REPLACEMENT)])
     carrier = models.CharField(max_length=16)
     tracking_no = models.CharField(max_length=64)

@@ -10,7 +10,9 @@ from aftersales.catalog.models import Sku
 
 
 class Order(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, db_index=False
+    )  # covered by an index below that starts with it
     order_sn = models.CharField(max_length=64, unique=True)
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT)
     receiver_name = models.CharField(max_length=100)
@@ -42,7 +44,9 @@ class Order(models.Model):
 
 class OrderItem(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", db_index=False
+    )  # covered by an index below that starts with it
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT)
     sku_code = models.CharField(max_length=64)
     qty = models.PositiveIntegerField()

@@ -10,7 +10,9 @@ PENDING, FIRED, OBSOLETE, FAILED = "pending", "fired", "obsolete", "failed"
 
 
 class Timer(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, db_index=False
+    )  # covered by an index below that starts with it
     case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(max_length=32)
     state = models.CharField(max_length=32, help_text="the case state that set this timer")
