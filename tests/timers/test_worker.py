@@ -195,7 +195,7 @@ def test_worker_loop_survives_a_failed_pass_and_fires_on_the_next(world, frozen,
 # --- a failing handler
 
 
-def _boom(case_id: int, *, state: str, at=None) -> str:
+def _boom(case_id: int, *, state: str, at=None, timer=None) -> str:
     raise RuntimeError(f"handler broke on case {case_id}")
 
 
@@ -288,8 +288,8 @@ def test_timers_run_prints_summary_by_kind(world, frozen, monkeypatch, capsys):
     Timer.objects.filter(case=answered, kind="merchant_overdue").update(status=PENDING, fired_at=None)
     real_expire = worker.expire
     monkeypatch.setattr(
-        worker, "expire", lambda case_id, *, state, at: _boom(case_id, state=state) if case_id == broken.pk
-        else real_expire(case_id, state=state, at=at),
+        worker, "expire", lambda case_id, *, state, at, timer: _boom(case_id, state=state) if case_id == broken.pk
+        else real_expire(case_id, state=state, at=at, timer=timer),
     )  # fmt: skip
 
     # when ``aftersales timers run --now`` runs

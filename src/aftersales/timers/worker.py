@@ -21,7 +21,7 @@ from aftersales.core.actors import Actor
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.services import due_for_gateway
 from aftersales.reviews.services import recompute_reputations
-from aftersales.timers.models import FAILED, FIRED, OBSOLETE, PENDING, Timer
+from aftersales.timers.models import FAILED, PENDING, Timer
 
 log = logging.getLogger("aftersales.worker")
 
@@ -58,11 +58,8 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
             claimed = _claim(now)
             if claimed is None:
                 return False
-            outcome = expire(claimed.case_id, state=claimed.state, at=now)
-            # ``expire`` has retired the case's pending timers when it moved the case; close this one.
-            rows.update_where(
-                Timer, {"status": FIRED if outcome == "fired" else OBSOLETE, "fired_at": now}, id=claimed.pk
-            )
+            # ``expire`` closes the claimed timer with the change it makes.
+            outcome = expire(claimed.case_id, state=claimed.state, at=now, timer=claimed)
     except Exception as exc:  # a failing handler must not stop the others
         if claimed is None:
             raise

@@ -3,7 +3,7 @@ saving the change with its one event, its timer and the refund it starts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,7 +87,7 @@ def transition(
     data: dict[str, Any] | None = None,
     new_items: list[CaseItem] | None = None,
     refund: Refund | None = None,
-    also: list[Model] | None = None,
+    also: Sequence[Model] = (),
 ) -> CaseEvent:
     """Apply one edge, save the case and its event, replace its timer, and start its refund if it now
     waits on payment. The caller holds the case's lock inside ``transaction.atomic()``; a case not yet
@@ -121,7 +121,7 @@ def transition(
     cards = _cards(case, event, refund)
     # Everything read is read: the writes go to the database together.
     with rows.pipeline():
-        for row in also or []:
+        for row in also:
             rows.save(row)
         if adding:
             for item in new_items or []:
