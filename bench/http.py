@@ -1,6 +1,9 @@
 """B2: a case action (the merchant's agree on refund-only cases) over HTTP through the production server (gunicorn, one process per core), with
 16 concurrent clients, against a do-nothing authenticated endpoint (``GET /api/v1/me``) on the same server;
-and the first page of ``GET /after-sales``. Also B6: the server's peak memory (RSS of all its processes)."""
+and the first page of ``GET /after-sales``. Also B6: the server's peak memory (RSS of all its processes).
+
+The three take turns of a second each, round after round, after one unmeasured turn each to warm the server up:
+on a shared machine whatever else runs then slows all three alike, instead of whichever ran at that moment."""
 
 from __future__ import annotations
 
@@ -30,26 +33,58 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _load(base: str, seconds: float, request: Callable[[httpx.Client, int, int], None]) -> float:
-    """Requests per second that ``CLIENTS`` threads complete in ``seconds``."""
+TURN_SECONDS = 1.0
+
+Request = Callable[[httpx.Client, int, int], None]
+
+
+def _turn(
+    clients: list[httpx.Client], seconds: float, request: Request, sent: list[int]
+) -> tuple[int, float]:
+    """Every client sends ``request`` back to back for ``seconds``; the requests completed and the time until
+    the last answer. ``sent[k]`` counts client k's requests of this kind over all turns."""
     stop = time.perf_counter() + seconds
-    done = [0] * CLIENTS
+    done = [0] * len(clients)
+    failed: list[BaseException] = []
 
     def client(k: int) -> None:
-        with httpx.Client(base_url=base, timeout=30) as http:
-            i = 0
+        try:
             while time.perf_counter() < stop:
-                request(http, k, i)
-                i += 1
-            done[k] = i
+                request(clients[k], k, sent[k])
+                sent[k] += 1
+                done[k] += 1
+        except Exception as exc:  # reported once every client has stopped
+            failed.append(exc)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(len(clients))]
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(done) / (time.perf_counter() - start)
+    if failed:
+        raise failed[0]
+    return sum(done), time.perf_counter() - start
+
+
+def _rates(base: str, seconds: float, requests: dict[str, Request]) -> dict[str, float]:
+    """Requests per second of each kind, ``CLIENTS`` at a time, measured in turns that alternate the kinds."""
+    clients = [httpx.Client(base_url=base, timeout=30) for _ in range(CLIENTS)]
+    sent = {name: [0] * CLIENTS for name in requests}
+    done = dict.fromkeys(requests, 0)
+    spent = dict.fromkeys(requests, 0.0)
+    try:
+        for name, request in requests.items():
+            _turn(clients, TURN_SECONDS / 4, request, sent[name])  # warm-up, not counted
+        for _ in range(max(1, round(seconds / TURN_SECONDS))):
+            for name, request in requests.items():
+                n, elapsed = _turn(clients, TURN_SECONDS, request, sent[name])
+                done[name] += n
+                spent[name] += elapsed
+    finally:
+        for http in clients:
+            http.close()
+    return {name: done[name] / spent[name] for name in requests}
 
 
 def run(*, quick: bool) -> None:
@@ -94,16 +129,24 @@ def run(*, quick: bool) -> None:
 
         threading.Thread(target=watch, daemon=True).start()
         merchant = {"Authorization": f"Bearer {shop.merchant_token}"}
-        ceiling = _load(base, seconds, lambda h, k, i: _ok(h.get("/me", headers=merchant)))
 
         def agree(h: httpx.Client, k: int, i: int) -> None:
             if i >= per_client:
                 raise RuntimeError("ran out of open cases; raise open_cases")
             _ok(h.post(f"/after-sales/{ids[k * per_client + i]}/agree", headers=merchant, json={}))
 
-        actions = _load(base, seconds, agree)
-        queue = _load(base, seconds, lambda h, k, i: _ok(h.get("/after-sales", headers=merchant,
-                                                               params={"state": "pending_merchant"})))  # fmt: skip
+        rates = _rates(
+            base,
+            seconds,
+            {
+                "ceiling": lambda h, k, i: _ok(h.get("/me", headers=merchant)),
+                "actions": agree,
+                "queue": lambda h, k, i: _ok(
+                    h.get("/after-sales", headers=merchant, params={"state": "pending_merchant"})
+                ),
+            },
+        )
+        ceiling, actions, queue = rates["ceiling"], rates["actions"], rates["queue"]
         emit(f"http_actions_{engine()}", CLIENTS, actions, ceiling, "requests/s (target ratio ≥ 0.3)")
         emit(f"http_queue_{engine()}", CLIENTS, queue, ceiling, "requests/s (target ratio ≥ 0.5)")
         emit(

@@ -8,6 +8,7 @@ from aftersales.accounts.api import router as accounts_router
 from aftersales.analytics.api import router as analytics_router
 from aftersales.api import problems
 from aftersales.api.auth import TokenAuth
+from aftersales.api.rendering import RENDERER
 from aftersales.cases.api import router as cases_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.chat.api import router as chat_router
@@ -22,6 +23,7 @@ api = NinjaAPI(
     version="1",
     description="After-sales service (售后) for e-commerce shops on Pinduoduo's rules. Money is integer fen.",
     auth=TokenAuth(),
+    renderer=RENDERER,
     urls_namespace="api",
 )
 problems.install(api)

@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from aftersales.api.auth import actor_of, require
+from aftersales.api.rendering import shaped
 from aftersales.cases import queries, services
 from aftersales.cases.evidence import evidence as case_evidence
 from aftersales.core import clock
@@ -183,16 +184,17 @@ class QueueQuery(Schema):
     limit: int = Field(20, ge=1, le=100)
 
 
-def _view(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def _view(request: HttpRequest, case_id: int, status: int = 200) -> HttpResponse:
+    """The case as the caller sees it now, read again after a command (``CaseOut``)."""
     actor = actor_of(request)
-    return queries.case_view(queries.get_case(case_id, actor), actor)
+    return shaped(queries.case_view(queries.get_case(case_id, actor), actor), status)
 
 
 @router.post("/after-sales", response={201: CaseOut})
-def create_case(request: HttpRequest, body: ApplyIn) -> Status[dict[str, Any]]:
+def create_case(request: HttpRequest, body: ApplyIn) -> HttpResponse:
     actor = require(request, BUYER, MERCHANT)
     if actor.role == MERCHANT:
-        return Status(201, _view(request, _propose(body, actor).pk))
+        return _view(request, _propose(body, actor).pk, 201)
     case = services.apply(
         services.Application(
             order_sn=body.order_sn,
@@ -206,7 +208,7 @@ def create_case(request: HttpRequest, body: ApplyIn) -> Status[dict[str, Any]]:
         ),
         actor=actor,
     )
-    return Status(201, _view(request, case.pk))
+    return _view(request, case.pk, 201)
 
 
 def _propose(body: ApplyIn, actor: Actor) -> Any:
@@ -225,14 +227,14 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
 
 
 @router.get("/after-sales", response=CasePage)
-def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> dict[str, Any]:
+def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> HttpResponse:
     actor = actor_of(request)
     page, cursor = queries.queue(actor, queries.QueueFilter(**q.dict()), now=clock.now())
-    return {"items": queries.case_views(page, actor), "next_cursor": cursor}
+    return shaped({"items": queries.case_views(page, actor), "next_cursor": cursor})
 
 
 @router.get("/after-sales/{case_id}", response=CaseOut)
-def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def get_case(request: HttpRequest, case_id: int) -> HttpResponse:
     return _view(request, case_id)
 
 
@@ -242,20 +244,20 @@ def list_events(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post("/after-sales/{case_id}/agree", response=CaseOut)
-def agree(request: HttpRequest, case_id: int, body: AgreeIn) -> dict[str, Any]:
+def agree(request: HttpRequest, case_id: int, body: AgreeIn) -> HttpResponse:
     address = body.return_address.model_dump() if body.return_address else None
     services.agree(case_id, actor=actor_of(request), version=body.version, return_address=address)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/reject", response=CaseOut)
-def reject(request: HttpRequest, case_id: int, body: RejectIn) -> dict[str, Any]:
+def reject(request: HttpRequest, case_id: int, body: RejectIn) -> HttpResponse:
     services.reject(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/receive_return", response=CaseOut)
-def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) -> dict[str, Any]:
+def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) -> HttpResponse:
     services.receive_return(
         case_id,
         actor=actor_of(request),
@@ -268,13 +270,13 @@ def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) ->
 
 
 @router.post("/after-sales/{case_id}/cancel", response=CaseOut)
-def cancel(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+def cancel(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
     services.cancel(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/reapply", response=CaseOut)
-def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> dict[str, Any]:
+def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> HttpResponse:
     services.reapply(
         case_id,
         actor=actor_of(request),
@@ -288,13 +290,13 @@ def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> dict[str, An
 
 
 @router.post("/after-sales/{case_id}/escalate", response=CaseOut)
-def escalate(request: HttpRequest, case_id: int, body: EscalateIn) -> dict[str, Any]:
+def escalate(request: HttpRequest, case_id: int, body: EscalateIn) -> HttpResponse:
     services.escalate(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/ship_return", response=CaseOut)
-def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> dict[str, Any]:
+def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> HttpResponse:
     services.ship_return(
         case_id,
         actor=actor_of(request),
@@ -307,7 +309,7 @@ def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> dict[
 
 
 @router.post("/after-sales/{case_id}/decide", response=CaseOut)
-def decide(request: HttpRequest, case_id: int, body: DecideIn) -> dict[str, Any]:
+def decide(request: HttpRequest, case_id: int, body: DecideIn) -> HttpResponse:
     require(request, PLATFORM, BUYER, MERCHANT)
     services.decide(
         case_id, actor=actor_of(request), decision=body.decision, note=body.note, version=body.version
@@ -316,13 +318,13 @@ def decide(request: HttpRequest, case_id: int, body: DecideIn) -> dict[str, Any]
 
 
 @router.post("/after-sales/{case_id}/confirm", response=CaseOut)
-def confirm(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+def confirm(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
     services.confirm(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/decline", response=CaseOut)
-def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> dict[str, Any]:
+def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> HttpResponse:
     services.decline(
         case_id,
         actor=actor_of(request),
@@ -333,7 +335,7 @@ def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> d
 
 
 @router.post("/after-sales/{case_id}/ship", response=CaseOut)
-def ship(request: HttpRequest, case_id: int, body: ShipIn) -> dict[str, Any]:
+def ship(request: HttpRequest, case_id: int, body: ShipIn) -> HttpResponse:
     services.ship(
         case_id,
         actor=actor_of(request),
@@ -345,13 +347,13 @@ def ship(request: HttpRequest, case_id: int, body: ShipIn) -> dict[str, Any]:
 
 
 @router.post("/after-sales/{case_id}/confirm_received", response=CaseOut)
-def confirm_received(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> dict[str, Any]:
+def confirm_received(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
     services.confirm_received(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/refund_instead", response=CaseOut)
-def refund_instead(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> dict[str, Any]:
+def refund_instead(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> HttpResponse:
     services.refund_instead(
         case_id,
         actor=actor_of(request),

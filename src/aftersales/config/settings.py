@@ -77,16 +77,17 @@ INSTALLED_APPS = [
     "aftersales.web",
 ]
 
+# Sessions, CSRF, logins and messages serve the web pages; token-authenticated API requests skip them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "aftersales.api.pages_only.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aftersales.api.idempotency.IdempotencyMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "aftersales.api.pages_only.CsrfViewMiddleware",
+    "aftersales.api.pages_only.AuthenticationMiddleware",
+    "aftersales.api.pages_only.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
