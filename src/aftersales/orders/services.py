@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db import IntegrityError, transaction
 
@@ -105,8 +107,19 @@ def create_order(
     return order
 
 
+class ItemFacts(Protocol):
+    """What the order checks read of a line: an ``ItemInput`` or an ``OrderLine`` as it was parsed."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def qty(self) -> int: ...
+    @property
+    def unit_price_fen(self) -> int: ...
+
+
 def check_order_facts(
-    items: list[ItemInput],
+    items: Sequence[ItemFacts],
     *,
     freight_fen: int,
     paid_fen: int,
@@ -115,19 +128,27 @@ def check_order_facts(
     signed_at: datetime | None,
 ) -> None:
     """What any order must satisfy, however it arrives (HTTP or an import file)."""
-    if any(t is not None and t.tzinfo is None for t in (paid_at, shipped_at, signed_at)):
+    if (
+        paid_at.tzinfo is None
+        or (shipped_at is not None and shipped_at.tzinfo is None)
+        or (signed_at is not None and signed_at.tzinfo is None)
+    ):
         raise ValidationFailed(
             field="paid_at", message="times need an offset, e.g. 2026-11-15T10:00:00+08:00"
         )
     if not items:
         raise ValidationFailed(field="items", message="an order needs at least one item")
-    if len({i.sku for i in items}) != len(items):
+    if len(items) > 1 and len({i.sku for i in items}) != len(items):
         raise ValidationFailed(
             field="items", message="each SKU appears once per order; add up the quantities"
         )
-    if any(i.qty <= 0 or i.unit_price_fen < 0 for i in items):
-        raise ValidationFailed(field="items", message="quantities must be positive and prices not negative")
-    goods = sum(i.qty * i.unit_price_fen for i in items)
+    goods = 0
+    for i in items:
+        if i.qty <= 0 or i.unit_price_fen < 0:
+            raise ValidationFailed(
+                field="items", message="quantities must be positive and prices not negative"
+            )
+        goods += i.qty * i.unit_price_fen
     if freight_fen < 0 or paid_fen < freight_fen or paid_fen > goods + freight_fen:
         raise ValidationFailed(
             field="paid_fen", message="paid_fen must be between freight_fen and the goods total plus freight"
