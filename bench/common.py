@@ -78,7 +78,7 @@ def _psql(url: str, sql: str) -> None:
 
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[call-overload]
+        conn.execute(sql)
 
 
 @contextmanager

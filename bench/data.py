@@ -1,16 +1,20 @@
-"""Data for the benchmarks: a shop with staff made through the services, and bulk histories made with
-``bulk_create`` (the same rows the import path writes) for the sizes the services would take hours to reach."""
+"""Data for the benchmarks: a shop with staff made through the services, and bulk histories made with the
+import path's bulk statements (the same rows it writes) for the sizes the services would take hours to reach."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection, transaction
+
 from aftersales.accounts.models import Buyer
 from aftersales.accounts.services import create_shop, create_token, ensure_buyer
 from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
+from aftersales.catalog.models import Sku
 from aftersales.catalog.services import create_sku
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
+from aftersales.orders.bulk_rows import Insert, select_in
 from aftersales.orders.models import Order, OrderItem
 from aftersales.orders.services import ItemInput, Receiver, create_order
 from aftersales.timers.models import Timer
@@ -56,57 +60,68 @@ def make_order(shop: Shop, buyer: Actor, order_sn: str, signed_at: datetime) -> 
 def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now: datetime = T0,
                  batch: int = 20_000) -> None:  # fmt: skip
     """``total`` cases in the shop; ``open_share`` of them pending the merchant with a deadline in the future
-    and a pending timer, except ``due`` whose deadline has passed; the rest refunded long ago."""
+    and a pending timer, except ``due`` whose deadline has passed; the rest refunded long ago. Written with
+    the import path's bulk statements, a transaction per ``batch``."""
     # A buyer has a handful of cases in a shop's history, as in real shops.
     buyers = _buyers(f"{shop.code}-hist", max(200, total // 5))
-    sku_id = OrderItem._meta.get_field("sku").related_model.objects.get(shop_id=shop.id, sku="SKU-1").pk  # type: ignore[union-attr]
+    sku_id = Sku.objects.get(shop_id=shop.id, sku="SKU-1").pk
     open_every = max(1, round(1 / open_share)) if open_share else 0
+    db = connection
+    orders = Insert(Order, ["order_sn", "buyer_id"], db, same=["shop_id", "receiver_name", "receiver_phone",
+                    "receiver_address", "freight_fen", "paid_fen", "paid_at", "shipped_at", "signed_at", "created_at"])  # fmt: skip
+    items = Insert(
+        OrderItem,
+        ["order_id"],
+        db,
+        same=["shop_id", "sku_id", "sku_code", "qty", "unit_price_fen", "paid_fen"],
+    )
+    cases = Insert(AfterSale, ["order_id", "order_sn", "buyer_id", "state", "waiting_on", "deadline_at", "due_sort"], db,
+                   same=["shop_id", "type", "reason_code", "merchant_fault", "return_freight_payer", "refund_fen",
+                         "initiated_by", "version", "event_seq", "created_at", "updated_at"])  # fmt: skip
+    case_items = Insert(CaseItem, ["case_id", "order_item_id"], db, same=["shop_id", "sku_code", "qty"])
+    events = Insert(CaseEvent, ["case_id"], db, same=["shop_id", "seq", "at", "action", "actor_role", "actor_id",
+                    "from_state", "to_state", "data"])  # fmt: skip
+    timers = Insert(Timer, ["case_id", "due_at", "next_attempt_at"], db,
+                    same=["shop_id", "kind", "state", "case_version", "created_at"])  # fmt: skip
+    opened = now - timedelta(days=20)
     made = due_made = 0
     while made < total:
         size = min(batch, total - made)
-        orders = Order.objects.bulk_create(
-            Order(shop_id=shop.id, order_sn=f"{shop.code}-H{made + i:09d}", buyer_id=buyers[(made + i) % len(buyers)],
-                  receiver_name="张三", receiver_phone="13812345678", receiver_address="上海", freight_fen=0,
-                  paid_fen=1990, paid_at=now - timedelta(days=30), shipped_at=now - timedelta(days=29),
-                  signed_at=now - timedelta(days=28), created_at=now - timedelta(days=30))
-            for i in range(size)
-        )  # fmt: skip
-        items = OrderItem.objects.bulk_create(
-            OrderItem(shop_id=shop.id, order=o, sku_id=sku_id, sku_code="SKU-1", qty=1, unit_price_fen=1990, paid_fen=1990)
-            for o in orders
-        )  # fmt: skip
-        cases = []
-        for i, order in enumerate(orders):
-            is_open = open_every and (made + i) % open_every == 0
-            deadline = None
-            if is_open:
-                deadline = (
-                    now - timedelta(minutes=1)
-                    if due_made < due
-                    else now + timedelta(hours=1 + (made + i) % 47)
-                )
-                due_made += deadline < now
-            cases.append(AfterSale(
-                shop_id=shop.id, order=order, order_sn=order.order_sn, buyer_id=order.buyer_id, type="refund_only",
-                state="pending_merchant" if is_open else "refunded", waiting_on="merchant" if is_open else "",
-                reason_code="damaged", merchant_fault=True, return_freight_payer="merchant", refund_fen=1990,
-                initiated_by="buyer", deadline_at=deadline, due_sort=deadline or NO_DEADLINE, version=1, event_seq=1,
-                created_at=now - timedelta(days=20), updated_at=now - timedelta(days=20)))  # fmt: skip
-        cases = AfterSale.objects.bulk_create(cases)
-        CaseItem.objects.bulk_create(
-            CaseItem(shop_id=shop.id, case=c, order_item=it, sku_code="SKU-1", qty=1)
-            for c, it in zip(cases, items, strict=True)
-        )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(shop_id=shop.id, case=c, seq=1, at=c.created_at, action="apply", actor_role="buyer",
-                      actor_id="hist", from_state="", to_state="pending_merchant", data={})
-            for c in cases
-        )  # fmt: skip
-        Timer.objects.bulk_create(
-            Timer(shop_id=shop.id, case=c, kind="merchant_overdue", state="pending_merchant", case_version=1,
-                  due_at=c.deadline_at, next_attempt_at=c.deadline_at, created_at=c.created_at)
-            for c in cases if c.deadline_at is not None
-        )  # fmt: skip
+        numbers = range(made, made + size)
+        with transaction.atomic(), connection.cursor() as cur:
+            sns = [f"{shop.code}-H{i:09d}" for i in numbers]
+            orders.run(cur, [(sn, buyers[i % len(buyers)]) for sn, i in zip(sns, numbers, strict=True)],
+                       shop_id=shop.id, receiver_name="张三", receiver_phone="13812345678", receiver_address="上海",
+                       freight_fen=0, paid_fen=1990, paid_at=now - timedelta(days=30),
+                       shipped_at=now - timedelta(days=29), signed_at=now - timedelta(days=28),
+                       created_at=now - timedelta(days=30))  # fmt: skip
+            order_ids: dict[str, int] = dict(select_in(cur, Order, ["order_sn", "id"], "order_sn", sns))
+            ids = [order_ids[sn] for sn in sns]
+            items.run(cur, [(o,) for o in ids], shop_id=shop.id, sku_id=sku_id, sku_code="SKU-1", qty=1,
+                      unit_price_fen=1990, paid_fen=1990)  # fmt: skip
+            item_ids: dict[int, int] = dict(select_in(cur, OrderItem, ["order_id", "id"], "order_id", ids))
+            rows = []
+            for sn, i, order_id in zip(sns, numbers, ids, strict=True):
+                is_open = bool(open_every) and i % open_every == 0
+                deadline = None
+                if is_open:
+                    deadline = (
+                        now - timedelta(minutes=1) if due_made < due else now + timedelta(hours=1 + i % 47)
+                    )
+                    due_made += deadline < now
+                rows.append((order_id, sn, buyers[i % len(buyers)], "pending_merchant" if is_open else "refunded",
+                             "merchant" if is_open else "", deadline, deadline or NO_DEADLINE))  # fmt: skip
+            cases.run(cur, rows, shop_id=shop.id, type="refund_only", reason_code="damaged", merchant_fault=True,
+                      return_freight_payer="merchant", refund_fen=1990, initiated_by="buyer", version=1, event_seq=1,
+                      created_at=opened, updated_at=opened)  # fmt: skip
+            case_ids: dict[int, int] = dict(select_in(cur, AfterSale, ["order_id", "id"], "order_id", ids))
+            case_items.run(
+                cur, [(case_ids[o], item_ids[o]) for o in ids], shop_id=shop.id, sku_code="SKU-1", qty=1
+            )
+            events.run(cur, [(case_ids[o],) for o in ids], shop_id=shop.id, seq=1, at=opened, action="apply",
+                       actor_role="buyer", actor_id="hist", from_state="", to_state="pending_merchant", data={})  # fmt: skip
+            timers.run(cur, [(case_ids[r[0]], r[5], r[5]) for r in rows if r[5] is not None], shop_id=shop.id,
+                       kind="merchant_overdue", state="pending_merchant", case_version=1, created_at=opened)  # fmt: skip
         made += size
 
 

@@ -14,6 +14,7 @@ from aftersales.cases import queries
 from aftersales.cases.models import AfterSale
 from aftersales.core import rows
 from aftersales.orders.models import Order
+from aftersales.risk.queries import same_sku_statement
 from aftersales.timers import worker
 from aftersales.timers.models import Timer
 from tests.factories import sh
@@ -117,3 +118,14 @@ def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
         plan = "\n".join(" ".join(str(col) for col in row) for row in cur.fetchall())
     # then the partial index of pending timers serves it: the cost follows what is due, not what is stored
     assert "timer_due" in plan, plan
+
+
+@pytest.mark.django_db
+def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(world: Any) -> None:
+    # given rule 8's count for the buyers on a queue page (asked on every application and every queue page)
+    buyers = [ensure_buyer(f"rule8-{i}").pk for i in range(3)]
+    statement = same_sku_statement({(world.shop.pk, b, "SKU-1") for b in buyers}, now=T)
+    # when it is explained
+    plan = _statement_plan(*statement)
+    # then it starts from the buyers' recent cases, not from every recent case of the shop
+    assert "case_buyer_created" in plan, plan

@@ -80,11 +80,12 @@ def same_sku_statement(keys: set[SkuKey], *, now: datetime) -> rows.Statement:
     """The statement behind ``same_sku_counts``, for a command that reads it with others."""
     shops, buyers, skus = (sorted({k[i] for k in keys}) for i in range(3))
     # Driven from the buyers' recent cases (index on buyer, created_at), so the cost follows the buyers on
-    # the page, not the shop's history. Written out, as the commands run it on every application.
+    # the page, not the shop's history. Written out, as the commands run it on every application. The unary
+    # plus keeps a planner without statistics (SQLite) from driving it by the shop's cases instead.
     sql = f"""
         SELECT c.shop_id, c.buyer_id, ci.sku_code, COUNT(DISTINCT c.id)
         FROM cases_aftersale c JOIN cases_caseitem ci ON ci.case_id = c.id
-        WHERE c.buyer_id IN ({_marks(buyers)}) AND c.created_at >= %s AND c.shop_id IN ({_marks(shops)})
+        WHERE c.buyer_id IN ({_marks(buyers)}) AND c.created_at >= %s AND +c.shop_id IN ({_marks(shops)})
           AND c.counts_as_application AND ci.sku_code IN ({_marks(skus)})
           AND NOT EXISTS (
             SELECT 1 FROM risk_riskrecord r
