@@ -55,8 +55,11 @@ def scoped(actor: Actor) -> QuerySet[AfterSale]:
 
 
 def get_case(case_id: int, actor: Actor) -> AfterSale:
-    """The case with what its view shows (``with_parts``); ``not_found`` for one the actor may not see."""
-    return with_parts([_visible_row(case_id, actor)], actor)[0]
+    """The case with what its view shows (``read_cases``); ``not_found`` for one the actor may not see."""
+    found = read_cases([case_id], actor)
+    if not found or not visible_to(found[0], actor):
+        raise NotFound(what="after-sales case")
+    return found[0]
 
 
 def _visible_row(case_id: int, actor: Actor) -> AfterSale:
@@ -66,32 +69,46 @@ def _visible_row(case_id: int, actor: Actor) -> AfterSale:
     return case
 
 
-def with_parts(cases: list[AfterSale], actor: Actor) -> list[AfterSale]:
-    """Read what the cases' views show besides their own rows (the shop, the refund, the items, the parcels
-    and, for a buyer, who alone may rate, the rating) with one statement per table for all of them, and leave
-    each part on its case where the ORM's ``select_related`` and ``prefetch_related`` leave theirs:
-    ``case.shop``, ``case.refund`` and ``case.items.all()`` then read no more rows. Built statements, not ORM
-    queries: compiling a query costs more than running these lookups by key."""
-    if not cases:
-        return cases
-    ids = [case.pk for case in cases]
-    shops = {shop.pk: shop for shop in rows.select(Shop, id=sorted({case.shop_id for case in cases}))}
-    refunds = {refund.case_id: refund for refund in rows.select(Refund, case_id=ids)}
-    items = _by_case(rows.select(CaseItem, case_id=ids))
-    shipments = _by_case(rows.select(Shipment, case_id=ids))
-    ratings = None
+def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
+    """The cases of ``ids`` that exist, in that order, each with what its view shows: its shop, refund, items
+    and parcels and, for a buyer, who alone may rate, its rating. One statement per table for all of them,
+    travelling together (one round trip on PostgreSQL), built once rather than compiled by the ORM each
+    time. Each part is left where the ORM's ``select_related`` and ``prefetch_related`` leave theirs:
+    ``case.shop``, ``case.refund`` and ``case.items.all()`` then read no more rows."""
+    if not ids:
+        return []
+    parts: list[rows.Query[Any]] = [
+        rows.query(Refund, case_id=ids),
+        rows.query(CaseItem, case_id=ids),
+        rows.query(Shipment, case_id=ids),
+    ]
     if actor.role == BUYER:
-        ratings = {rating.case_id: rating for rating in rows.select(ServiceRating, case_id=ids)}
+        parts.append(rows.query(ServiceRating, case_id=ids))
+    cases, shops, refunds, items, shipments, *rated = rows.fetch(
+        rows.query(AfterSale, id=ids), _shops_of_cases(ids), *parts
+    )
+    by_id: dict[int, AfterSale] = {case.pk: case for case in cases}
+    shop_of = {shop.pk: shop for shop in shops}
+    refund_of = {refund.case_id: refund for refund in refunds}
+    items_of, shipments_of = _by_case(items), _by_case(shipments)
+    rating_of = {rating.case_id: rating for rating in rated[0]} if rated else None
     for case in cases:
-        case.shop = shops[case.shop_id]
+        case.shop = shop_of[case.shop_id]
         # A missing one is remembered as None, as the ORM's outer join does: ``case.refund`` then raises
         # ``DoesNotExist`` without a query.
-        AfterSale.refund.related.set_cached_value(case, refunds.get(case.pk))
-        if ratings is not None:
-            AfterSale.rating.related.set_cached_value(case, ratings.get(case.pk))
-        _prefetched(case, "items", CaseItem, items.get(case.pk, []))
-        _prefetched(case, "shipments", Shipment, shipments.get(case.pk, []))
-    return cases
+        AfterSale.refund.related.set_cached_value(case, refund_of.get(case.pk))
+        if rating_of is not None:
+            AfterSale.rating.related.set_cached_value(case, rating_of.get(case.pk))
+        _prefetched(case, "items", CaseItem, items_of.get(case.pk, []))
+        _prefetched(case, "shipments", Shipment, shipments_of.get(case.pk, []))
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _shops_of_cases(ids: list[int]) -> rows.Query[Shop]:
+    """Each shop once, however many of the cases are its (a join would read it again for every case)."""
+    marks = ", ".join(["%s"] * len(ids))
+    condition = f"t.id IN (SELECT shop_id FROM cases_aftersale WHERE id IN ({marks}))"
+    return rows.query_where(Shop, condition, ids, one=False)
 
 
 def _by_case(found: list[Any]) -> dict[int, list[Any]]:
@@ -261,8 +278,7 @@ def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSal
         cursor.execute(*statement)
         ids = [row[0] for row in cursor.fetchall()]
     more = len(ids) > f.limit
-    by_id = {case.pk: case for case in rows.select(AfterSale, id=ids[: f.limit])}
-    page = with_parts([by_id[pk] for pk in ids[: f.limit]], actor)
+    page = read_cases(ids[: f.limit], actor)
     if not more or not page:
         return page, None
     last = page[-1]
