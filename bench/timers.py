@@ -3,6 +3,8 @@ store is the ceiling: the cost must follow what is due, not what is stored. Also
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from aftersales.core import clock
 from aftersales.timers.worker import run_due
 from bench.common import emit, engine, timed
@@ -18,7 +20,8 @@ def _fire(code: str, pending: int) -> tuple[float, int]:
     report: dict[str, object] = {}
 
     def go() -> None:
-        report.update(run_due(T0))
+        # As ``aftersales timers run`` does: with the worker's threads for this database.
+        report.update(run_due(T0, threads=settings.WORKER_THREADS))
 
     seconds = timed(go)
     fired = int(report["fired"])  # type: ignore[call-overload]

@@ -31,6 +31,13 @@ class Clock:
         return clock.now()
 
 
+@pytest.fixture(autouse=True)
+def one_worker_thread(settings: Any) -> None:
+    """The worker's extra threads open connections of their own, which cannot see a test's uncommitted
+    rows; a test that wants them commits its rows and asks for them (tests/timers/test_worker_concurrency.py)."""
+    settings.WORKER_THREADS = 1
+
+
 @pytest.fixture
 def frozen() -> Iterator[Clock]:
     clock.freeze(sh(2026, 11, 18, 10))

@@ -108,13 +108,15 @@ def _parse_now(text: str | None) -> datetime | None:
 
 
 def cmd_timers_run(args: argparse.Namespace) -> None:
+    from django.conf import settings
+
     from aftersales.core import clock
     from aftersales.timers.worker import run_due
 
     at = _parse_now(args.now)
     if at is not None:
         clock.freeze(at)
-    print(json.dumps(run_due(at), ensure_ascii=False))
+    print(json.dumps(run_due(at, threads=settings.WORKER_THREADS), ensure_ascii=False))
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -137,7 +139,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     from aftersales.timers.worker import run_forever
 
-    run_forever(args.poll if args.poll is not None else settings.WORKER_POLL_SECONDS)
+    run_forever(
+        args.poll if args.poll is not None else settings.WORKER_POLL_SECONDS, threads=settings.WORKER_THREADS
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

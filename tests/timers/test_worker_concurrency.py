@@ -44,9 +44,12 @@ def _database_url() -> str:
     return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-def _aftersales(*args: str, **popen: Any) -> subprocess.Popen:
-    """``aftersales ARGS`` started in its own process, on this test's database."""
+def _aftersales(*args: str, threads: int | None = None, **popen: Any) -> subprocess.Popen:
+    """``aftersales ARGS`` started in its own process, on this test's database (with ``threads`` timer
+    threads, when given)."""
     env = dict(os.environ, AFTERSALES_DATABASE_URL=_database_url())
+    if threads is not None:
+        env["AFTERSALES_WORKER_THREADS"] = str(threads)
     return subprocess.Popen([sys.executable, "-m", "aftersales.cli", *args], env=env, text=True, **popen)
 
 
@@ -92,6 +95,22 @@ def _assert_each_settled_once(ids: list[int]) -> None:
     refunds = Refund.objects.filter(case_id__in=ids)
     assert sorted(refunds.values_list("case_id", flat=True)) == sorted(ids)
     assert set(refunds.values_list("status", "attempts")) == {("succeeded", 1)}
+
+
+def test_one_pass_with_four_threads_fires_each_due_timer_once(world):
+    # given 50 refund_only applications whose 48 hours are up
+    ids = _applications(world, N, "refund_only", lambda i: APPLIED_AT)
+    clock.freeze(DEADLINE)
+    # when one pass of the worker runs them with four threads side by side
+    try:
+        report = run_due(threads=4)
+    finally:
+        clock.unfreeze()
+    # then it reports each deadline fired once and each refund paid once, and so do the rows
+    assert (report["fired"], report["failed"], report["obsolete"]) == (N, 0, 0)
+    assert report["refunds"] == {"succeeded": N, "failed": 0}
+    _assert_each_fired_once(ids)
+    _assert_each_settled_once(ids)
 
 
 def test_two_worker_threads_fire_each_due_timer_once(world):
@@ -175,9 +194,9 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(world, tmp_path):
             f"SELECT id FROM {AfterSale._meta.db_table} WHERE id = %s FOR UPDATE", [ids[stuck_at - 1]]
         )
 
-        # when a worker starts and is killed -9 while it waits on the 8th
+        # when a worker (one thread, so it goes in order) starts and is killed -9 while it waits on the 8th
         log = (tmp_path / "worker.log").open("w")
-        worker = _aftersales("worker", "--poll", "0.2", stdout=log, stderr=subprocess.STDOUT)
+        worker = _aftersales("worker", "--poll", "0.2", threads=1, stdout=log, stderr=subprocess.STDOUT)
         waiting = """SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"""
         name = connection.settings_dict["NAME"]
         [pid] = _wait_for(
@@ -202,8 +221,8 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(world, tmp_path):
     assert Timer.objects.get(case_id=ids[stuck_at - 1], kind="merchant_overdue").status == PENDING
     assert AfterSale.objects.get(pk=ids[stuck_at - 1]).state == "pending_merchant"
 
-    # when the timers run again
-    again = _aftersales("timers", "run", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # when the timers run again, with four threads
+    again = _aftersales("timers", "run", threads=4, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = again.communicate(timeout=60)
 
     # then the rest fired, and every case has exactly one system event for its deadline

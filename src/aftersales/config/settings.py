@@ -131,6 +131,8 @@ LOGIN_REDIRECT_URL = "/"
 PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "simulated")
 SIMULATED_REFUND_DELAY = int(_env("SIMULATED_REFUND_DELAY", "0"))
 WORKER_POLL_SECONDS = float(_env("WORKER_POLL_SECONDS", "5"))
+# Threads of one worker process that fire timers side by side. SQLite takes one writer at a time.
+WORKER_THREADS = int(_env("WORKER_THREADS", "1" if _db["ENGINE"] == "django.db.backends.sqlite3" else "4"))
 
 LOGGING = {
     "version": 1,
