@@ -1,5 +1,5 @@
-"""The production server: gunicorn with one process per core (threads inside each), and the timer worker
-beside it in its own process."""
+"""The production server: gunicorn with one process per core (threads inside each on PostgreSQL), and the
+timer worker beside it in its own process."""
 
 from __future__ import annotations
 
@@ -55,6 +55,16 @@ def refresh_planner_statistics() -> None:
     connection.close()  # not inherited by the forked web processes
 
 
+def threads_per_process() -> int:
+    """On SQLite one request at a time per process. SQLite lets one transaction write at a time and Python
+    runs one thread at a time, so more threads in a process add no parallelism, only writers that find the
+    database busy and back off by sleeping, and handoffs of the interpreter lock (B2 does better with one
+    than with four). On PostgreSQL threads overlap their waits on the database server."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "sqlite" else 4
+
+
 def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, Any]]) -> None:
     refresh_planner_statistics()
     worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"], env=os.environ.copy())
@@ -66,7 +76,7 @@ def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, A
                 "workers": workers or (os.cpu_count() or 1),
                 "worker_class": "gthread",
                 "preload_app": True,  # load Django once, before forking: the processes share its pages
-                "threads": 4,
+                "threads": threads_per_process(),
                 "accesslog": None,
                 "loglevel": "warning",
                 "timeout": 60,

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from aftersales.api.models import IdempotencyRecord
 from aftersales.api.problems import problem_response
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.errors import IdempotencyKeyReused, ValidationFailed
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
@@ -50,7 +50,7 @@ class IdempotencyMiddleware:
         request_hash = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + _canonical(request.body)
         ).hexdigest()
-        found = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+        found = rows.get(IdempotencyRecord, principal=principal, key=key)
         if found is not None:
             return _replay(found, request_hash)
         try:
@@ -59,7 +59,7 @@ class IdempotencyMiddleware:
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                     return response
-                IdempotencyRecord.objects.create(
+                record = IdempotencyRecord(
                     principal=principal,
                     key=key,
                     request_hash=request_hash,
@@ -68,7 +68,10 @@ class IdempotencyMiddleware:
                     body=response.content.decode(),
                     created_at=clock.now(),
                 )
+                rows.insert(record, returning=False)
                 return response
         except IntegrityError:
             # A concurrent request with the same key won; its work stands and ours was rolled back.
-            return _replay(IdempotencyRecord.objects.get(principal=principal, key=key), request_hash)
+            winner = rows.get(IdempotencyRecord, principal=principal, key=key)
+            assert winner is not None  # committed before our insert collided with it
+            return _replay(winner, request_hash)

@@ -1,4 +1,6 @@
-"""The server gives SQLite's planner statistics when it starts, as PostgreSQL's autovacuum does on its own."""
+"""The production server fits the database it runs on: it gives SQLite's planner statistics when it starts
+(as PostgreSQL's autovacuum does on its own), and runs threads only where they overlap waits on a database
+server."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import pytest
 from django.db import connection
 
 from aftersales.cases import services
-from aftersales.server import refresh_planner_statistics
+from aftersales.server import refresh_planner_statistics, threads_per_process
 from tests.factories import make_order, sh
 
 
@@ -38,3 +40,12 @@ def test_server_start_gathers_statistics_of_the_case_tables(world: Any, frozen: 
         cur.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'cases_aftersale'")
         indexes = {row[0] for row in cur.fetchall()}
     assert {"case_buyer_created", "case_queue_state"} <= indexes
+
+
+@pytest.mark.django_db
+def test_one_thread_per_process_on_sqlite_several_on_postgresql() -> None:
+    # given the database of this run
+    # when the server picks its threads
+    threads = threads_per_process()
+    # then SQLite's one writer is not queued for by threads of the same process
+    assert threads == (1 if connection.vendor == "sqlite" else 4)
