@@ -62,13 +62,6 @@ def get_case(case_id: int, actor: Actor) -> AfterSale:
     return found[0]
 
 
-def _visible_row(case_id: int, actor: Actor) -> AfterSale:
-    case = rows.get(AfterSale, id=case_id)
-    if case is None or not visible_to(case, actor):
-        raise NotFound(what="after-sales case")
-    return case
-
-
 def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
     """The cases of ``ids`` that exist, in that order, each with what its view shows: its shop, refund, items
     and parcels and, for a buyer, who alone may rate, its rating. One statement per table for all of them,
@@ -118,10 +111,22 @@ def _by_case(found: list[Any]) -> dict[int, list[Any]]:
     return grouped
 
 
+class _ReadWithCase(QuerySet[Any]):
+    """A relation's rows read with their case. Iterating, counting or indexing answers from them; a queryset
+    derived from it (``filter``, ``order_by``, ``first``) is the relation's own, ``Model.objects.filter(case=…)``,
+    read from the database as the manager's would be."""
+
+    case: AfterSale
+
+    def _chain(self) -> Any:
+        return self.model._default_manager.filter(case=self.case)
+
+
 def _prefetched(case: AfterSale, name: str, model: type[Model], found: list[Any]) -> None:
     """What ``prefetch_related(name)`` leaves on an instance (a done queryset under the relation's name in
     ``_prefetched_objects_cache``, as Django's ``prefetch_one_level`` stores it), for rows read another way."""
-    done: Any = QuerySet(model)
+    done: Any = _ReadWithCase(model)
+    done.case = case
     done._result_cache = found
     done._prefetch_done = True
     case.__dict__.setdefault("_prefetched_objects_cache", {})[name] = done
@@ -223,10 +228,14 @@ def _flag_scope(actor: Actor) -> int | None:
 
 
 def events(case_id: int, actor: Actor) -> list[dict[str, Any]]:
-    case = _visible_row(case_id, actor)
-    shop = rows.get(Shop, id=case.shop_id)
-    assert shop is not None  # a foreign key
-    tz = shop.time_zone
+    """The case's timeline, oldest first, read with the case and its shop in one round trip."""
+    found, timeline = rows.fetch(
+        rows.query(AfterSale, related="shop", one=True, id=case_id),
+        rows.query(CaseEvent, order_by="seq", case_id=case_id),
+    )
+    if not found or not visible_to(found[0], actor):
+        raise NotFound(what="after-sales case")
+    tz = found[0].shop.time_zone
     return [
         {
             "seq": ev.seq,
@@ -237,7 +246,7 @@ def events(case_id: int, actor: Actor) -> list[dict[str, Any]]:
             "to_state": ev.to_state,
             "data": ev.data,
         }
-        for ev in rows.select(CaseEvent, order_by="seq", case_id=case.pk)
+        for ev in timeline
     ]
 
 
