@@ -11,13 +11,14 @@ from django.db import connection, transaction
 
 from aftersales.accounts.services import ensure_buyer
 from aftersales.cases import queries
-from aftersales.cases.models import AfterSale
+from aftersales.cases.models import AfterSale, CaseItem
+from aftersales.catalog.models import Sku
 from aftersales.core import rows
-from aftersales.orders.models import Order
+from aftersales.orders.models import Order, OrderItem
 from aftersales.risk.queries import same_sku_statement
 from aftersales.timers import worker
 from aftersales.timers.models import Timer
-from tests.factories import sh
+from tests.factories import make_sku, sh
 
 T = sh(2026, 11, 18, 10)
 
@@ -122,10 +123,36 @@ def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
 
 @pytest.mark.django_db
 def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(world: Any) -> None:
-    # given rule 8's count for the buyers on a queue page (asked on every application and every queue page)
-    buyers = [ensure_buyer(f"rule8-{i}").pk for i in range(3)]
-    statement = same_sku_statement({(world.shop.pk, b, "SKU-1") for b in buyers}, now=T)
-    # when it is explained
+    # given a shop's recent history of 600 applications by 200 buyers, each naming one SKU, and statistics
+    buyers = [ensure_buyer(f"rule8-{i}") for i in range(200)]
+    sku = Sku.objects.get(shop=world.shop, sku=make_sku(world))
+    orders = Order.objects.bulk_create(
+        Order(shop=world.shop, order_sn=f"RULE8-{world.shop.pk}-{i}", buyer=buyers[i % 200], receiver_name="张三",
+              receiver_phone="13812345678", receiver_address="上海", paid_fen=100, paid_at=T, created_at=T)
+        for i in range(600)
+    )  # fmt: skip
+    lines = OrderItem.objects.bulk_create(
+        OrderItem(
+            shop=world.shop, order=o, sku=sku, sku_code=sku.sku, qty=1, unit_price_fen=100, paid_fen=100
+        )
+        for o in orders
+    )
+    cases = AfterSale.objects.bulk_create(
+        AfterSale(shop=world.shop, order=o, order_sn=o.order_sn, buyer_id=o.buyer_id, type="refund_only",
+                  state="refunded", reason_code="damaged", merchant_fault=True, return_freight_payer="merchant",
+                  initiated_by="buyer", created_at=T, updated_at=T)
+        for o in orders
+    )  # fmt: skip
+    CaseItem.objects.bulk_create(
+        CaseItem(shop=world.shop, case=c, order_item=line, sku_code=sku.sku, qty=1)
+        for c, line in zip(cases, lines, strict=True)
+    )
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    # when rule 8's count for three of them (asked on every application and every queue page) is explained
+    statement = same_sku_statement(
+        {(world.shop.pk, b.pk, sku.sku) for b in buyers[:3]}, now=T + timedelta(days=1)
+    )
     plan = _statement_plan(*statement)
-    # then it starts from the buyers' recent cases, not from every recent case of the shop
+    # then it starts from those buyers' recent cases, not from every recent case of the shop
     assert "case_buyer_created" in plan, plan
