@@ -290,7 +290,7 @@ def test_buyers_do_not_see_risk_flags(api, world, frozen):
     assert as_merchant["risk_flags"][0]["params"] == {"sku": "PHONE-CASE", "count": 2, "days": 30, "limit": 3}
 
 
-def test_risk_flags_for_a_page_of_cases_take_four_queries(world, frozen, django_assert_num_queries):
+def test_risk_flags_for_a_page_of_cases_take_at_most_four_queries(world, frozen, django_assert_max_num_queries):
     # given ten cases of ten buyers, loaded as the queue loads them (with their items)
     for _ in range(10):
         buyer, _token = world.buyer()
@@ -298,9 +298,9 @@ def test_risk_flags_for_a_page_of_cases_take_four_queries(world, frozen, django_
     page = list(scoped(world.merchant).order_by("id"))
 
     # when the flags of the whole page are read
-    with django_assert_num_queries(4):
+    with django_assert_max_num_queries(4):
         flags = risk_flags_for(page, shop_id=world.shop.pk)
 
-    # then one query per kind of flag served all ten cases
+    # then at most one query per kind of flag served all ten cases (none for parcels the page has read)
     assert sorted(flags) == sorted(case.pk for case in page)
     assert case_views(page, world.merchant)[0]["risk_flags"] == []

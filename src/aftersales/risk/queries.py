@@ -18,14 +18,12 @@ Every function takes a batch and makes one query per flag kind, whatever the num
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy
 
 from aftersales.cases import policy
@@ -33,7 +31,6 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.core import clock, rows
 from aftersales.logistics.models import RETURN, Shipment
-from aftersales.orders.models import Order
 
 REPEATED_SKU_FROM = 2
 NO_PICKUP_HOURS = 48
@@ -116,32 +113,61 @@ def buyer_flags(buyer_id: int, *, shop_id: int | None = None, now: datetime | No
 
 
 def flags_for_cases(cases: Sequence[AfterSale], *, now: datetime | None = None) -> dict[int, list[Flag]]:
-    at = now or clock.now()
-    flags: dict[int, list[Flag]] = {case.pk: [] for case in cases}
-    _repeated_sku(cases, at, flags)
-    _return_not_picked_up(cases, at, flags)
-    return flags
+    return _flags(cases, [], None, now or clock.now())[0]
 
 
 def flags_for_buyers(
     buyer_ids: Iterable[int], *, shop_id: int | None = None, now: datetime | None = None
 ) -> dict[int, list[Flag]]:
-    at = now or clock.now()
-    flags: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
-    if flags:
-        _refund_only_share(list(flags), shop_id, at, flags)
-        _many_cases(list(flags), shop_id, at, flags)
-    return flags
+    return _flags([], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[1]
 
 
 def risk_flags_for(
     cases: Sequence[AfterSale], *, shop_id: int | None = None, now: datetime | None = None
 ) -> dict[int, list[Flag]]:
-    """What a case's JSON shows: the case's flags, then its buyer's. Four queries for any number of cases."""
-    at = now or clock.now()
-    on_cases = flags_for_cases(cases, now=at)
-    on_buyers = flags_for_buyers({c.buyer_id for c in cases}, shop_id=shop_id, now=at)
+    """What a case's JSON shows: the case's flags, then its buyer's. At most four statements for any number
+    of cases, sent together (one round trip on PostgreSQL)."""
+    on_cases, on_buyers = _flags(
+        cases, list(dict.fromkeys(c.buyer_id for c in cases)), shop_id, now or clock.now()
+    )
     return {c.pk: on_cases[c.pk] + on_buyers[c.buyer_id] for c in cases}
+
+
+def _flags(
+    cases: Sequence[AfterSale], buyer_ids: list[int], shop_id: int | None, now: datetime
+) -> tuple[dict[int, list[Flag]], dict[int, list[Flag]]]:
+    """The flags on ``cases`` and on ``buyer_ids``, each kind from one statement, all read together."""
+    on_cases: dict[int, list[Flag]] = {case.pk: [] for case in cases}
+    on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
+    skus_of = {case.pk: sorted({item.sku_code for item in case.items.all()}) for case in cases}
+    keys = {(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]}
+    parcels = _parcels_read(cases)
+    parcels_q = (
+        rows.query(Shipment, case_id=[c.pk for c in cases], kind=RETURN)
+        if parcels is None and cases
+        else None
+    )
+    statements = [
+        same_sku_statement(keys, now=now) if keys else None,
+        parcels_q.statement if parcels_q is not None else None,
+        _refund_only_statement(buyer_ids, shop_id, now) if buyer_ids else None,
+        _many_cases_statement(buyer_ids, shop_id, now) if buyer_ids else None,
+    ]
+    found = iter(rows.read_together(*(st for st in statements if st is not None)))
+    answers = [next(found) if st is not None else [] for st in statements]
+    counts = same_sku_from(answers[0], keys)
+    for case in cases:
+        for sku in skus_of[case.pk]:
+            count = counts[(case.shop_id, case.buyer_id, sku)]
+            if count >= REPEATED_SKU_FROM:
+                params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
+                on_cases[case.pk].append(_flag("repeated_sku", params))
+    if parcels_q is not None:
+        parcels = parcels_q.parse(answers[1])
+    _return_not_picked_up(cases, parcels or [], now, on_cases)
+    _refund_only_share(answers[2], on_buyers)
+    _many_cases(answers[3], on_buyers)
+    return on_cases, on_buyers
 
 
 def _flag(code: str, params: dict[str, Any]) -> Flag:
@@ -149,25 +175,23 @@ def _flag(code: str, params: dict[str, Any]) -> Flag:
     return {"code": code, "message": str(MESSAGES[code]) % params, "params": params}
 
 
-def _repeated_sku(cases: Sequence[AfterSale], now: datetime, flags: dict[int, list[Flag]]) -> None:
-    skus_of = {case.pk: sorted({item.sku_code for item in case.items.all()}) for case in cases}
-    keys = [(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]]
-    counts = same_sku_counts(keys, now=now)
-    for case in cases:
-        for sku in skus_of[case.pk]:
-            count = counts[(case.shop_id, case.buyer_id, sku)]
-            if count >= REPEATED_SKU_FROM:
-                params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
-                flags[case.pk].append(_flag("repeated_sku", params))
+def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:
+    """The cases' return parcels when the caller has read them already (prefetched), else None."""
+    if not all("shipments" in getattr(c, "_prefetched_objects_cache", {}) for c in cases):
+        return None
+    return [s for c in cases for s in c.shipments.all() if s.kind == RETURN]
 
 
-def _return_not_picked_up(cases: Sequence[AfterSale], now: datetime, flags: dict[int, list[Flag]]) -> None:
+def _return_not_picked_up(
+    cases: Sequence[AfterSale], parcels: list[Shipment], now: datetime, flags: dict[int, list[Flag]]
+) -> None:
     late = timedelta(hours=NO_PICKUP_HOURS)
-    parcels = Shipment.objects.filter(
-        case_id__in=[c.pk for c in cases], kind=RETURN, shipped_at__lte=now - late
-    ).filter(Q(picked_up_at__isnull=True) | Q(picked_up_at__gt=F("shipped_at") + late))
     by_id = {case.pk: case for case in cases}
-    for parcel in parcels.order_by("id"):
+    for parcel in sorted(parcels, key=lambda p: p.pk):
+        if parcel.shipped_at is None or parcel.shipped_at > now - late:
+            continue
+        if parcel.picked_up_at is not None and parcel.picked_up_at <= parcel.shipped_at + late:
+            continue
         tz = ZoneInfo(by_id[parcel.case_id].shop.time_zone)
         params = {
             "carrier": parcel.carrier,
@@ -178,24 +202,23 @@ def _return_not_picked_up(cases: Sequence[AfterSale], now: datetime, flags: dict
         flags[parcel.case_id].append(_flag("return_not_picked_up", params))
 
 
-def _refund_only_share(
-    buyer_ids: list[int], shop_id: int | None, now: datetime, flags: dict[int, list[Flag]]
-) -> None:
-    orders = Order.objects.filter(
-        buyer_id__in=buyer_ids, paid_at__gt=now - timedelta(days=REFUND_ONLY_DAYS), paid_at__lte=now
-    )
-    if shop_id is not None:
-        orders = orders.filter(shop_id=shop_id)
-    rows = (
-        orders.values("buyer_id")
-        .annotate(
-            orders=Count("id", distinct=True),
-            refund_only=Count("id", distinct=True, filter=Q(cases__type=t.REFUND_ONLY)),
-        )
-        .order_by()
-    )
-    for row in rows:
-        total, refund_only = int(row["orders"]), int(row["refund_only"])
+def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
+    """Per buyer: orders paid in the last REFUND_ONLY_DAYS days, and how many of them had a refund-only case."""
+    stamp = connection.ops.adapt_datetimefield_value
+    sql = f"""
+        SELECT o.buyer_id, COUNT(DISTINCT o.id),
+               COUNT(DISTINCT CASE WHEN c.type = %s THEN o.id END)
+        FROM orders_order o LEFT JOIN cases_aftersale c ON c.order_id = o.id
+        WHERE o.buyer_id IN ({_marks(buyer_ids)}) AND o.paid_at > %s AND o.paid_at <= %s
+          {"AND o.shop_id = %s" if shop_id is not None else ""}
+        GROUP BY o.buyer_id"""
+    params = [t.REFUND_ONLY, *buyer_ids, stamp(now - timedelta(days=REFUND_ONLY_DAYS)), stamp(now)]
+    return sql, params + ([shop_id] if shop_id is not None else [])
+
+
+def _refund_only_share(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]]) -> None:
+    for buyer_id, total, refund_only in found:
+        total, refund_only = int(total), int(refund_only)
         if refund_only < REFUND_ONLY_MIN_ORDERS or refund_only * 100 < total * REFUND_ONLY_SHARE_PERCENT:
             continue
         params = {
@@ -204,24 +227,23 @@ def _refund_only_share(
             "percent": refund_only * 100 // total,
             "days": REFUND_ONLY_DAYS,
         }
-        flags[row["buyer_id"]].append(_flag("refund_only_share", params))
+        flags[int(buyer_id)].append(_flag("refund_only_share", params))
 
 
-def _many_cases(
-    buyer_ids: list[int], shop_id: int | None, now: datetime, flags: dict[int, list[Flag]]
-) -> None:
-    recent = AfterSale.objects.filter(
-        buyer_id__in=buyer_ids,
-        counts_as_application=True,
-        created_at__gt=now - timedelta(days=MANY_CASES_DAYS),
-        created_at__lte=now,
-    )
-    if shop_id is not None:
-        recent = recent.filter(shop_id=shop_id)
-    counts: dict[int, int] = defaultdict(int)
-    for row in recent.values("buyer_id").annotate(n=Count("id")).order_by():
-        counts[row["buyer_id"]] = int(row["n"])
-    for buyer_id, count in counts.items():
-        if count >= MANY_CASES:
-            params = {"count": count, "days": MANY_CASES_DAYS}
-            flags[buyer_id].append(_flag("many_cases", params))
+def _many_cases_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
+    """Per buyer: applications in the last MANY_CASES_DAYS days (from the index on buyer, created_at)."""
+    stamp = connection.ops.adapt_datetimefield_value
+    sql = f"""
+        SELECT buyer_id, COUNT(*) FROM cases_aftersale
+        WHERE buyer_id IN ({_marks(buyer_ids)}) AND counts_as_application AND created_at > %s AND created_at <= %s
+          {"AND +shop_id = %s" if shop_id is not None else ""}
+        GROUP BY buyer_id"""
+    params = [*buyer_ids, stamp(now - timedelta(days=MANY_CASES_DAYS)), stamp(now)]
+    return sql, params + ([shop_id] if shop_id is not None else [])
+
+
+def _many_cases(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]]) -> None:
+    for buyer_id, count in found:
+        if int(count) >= MANY_CASES:
+            params = {"count": int(count), "days": MANY_CASES_DAYS}
+            flags[int(buyer_id)].append(_flag("many_cases", params))
