@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -58,6 +59,14 @@ class _Table:
     plain: frozenset[str]
 
 
+def _sqlite_utc_datetime(value: Any, expression: Any, conn: Any) -> datetime | None:
+    """SQLite's text of a datetime (UTC, as Django writes it: ``YYYY-MM-DD HH:MM:SS[.ffffff]``), aware: the
+    same value as Django's converter gives, without its regular expression."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def _q(name: str | None) -> str:
     assert name is not None  # concrete fields have columns
     return str(connection.ops.quote_name(name))
@@ -71,6 +80,8 @@ def _table(model: type[Model], vendor: str) -> _Table:
         col = f.get_col(model._meta.db_table)
         # As the ORM's compiler does: the backend's conversions first, then the field's own.
         found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
+        if vendor == "sqlite" and f.get_internal_type() == "DateTimeField" and connection.timezone == UTC:
+            found = (_sqlite_utc_datetime,)
         if found:
             converters.append((i, found, col))
     return _Table(
