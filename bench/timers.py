@@ -1,8 +1,13 @@
 """B4: ``timers run`` over 1 000 due timers among a small and a large number of pending ones. The small
-store is the ceiling: the cost must follow what is due, not what is stored. Also reports timers/s."""
+store is the ceiling: the cost must follow what is due, not what is stored. Also reports timers/s, and (B6)
+how much the worker's memory grows during each pass: it must not grow with what is stored."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
+import psutil
 from django.conf import settings
 
 from aftersales.core import clock
@@ -13,7 +18,28 @@ from bench.data import T0, bulk_history, make_shop
 DUE = 1_000
 
 
-def _fire(code: str, pending: int) -> tuple[float, int]:
+def _growth_mb(fn: Callable[[], object]) -> float:
+    """How far this process's resident memory rose above where it stood while ``fn`` ran, in MB."""
+    me = psutil.Process()
+    start = me.memory_info().rss
+    peak = [start]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], me.memory_info().rss)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        watcher.join()
+    return (max(peak[0], me.memory_info().rss) - start) / 2**20
+
+
+def _fire(code: str, pending: int) -> tuple[float, int, float]:
     shop = make_shop(code)
     bulk_history(shop, pending, open_share=1.0, due=DUE)
     clock.freeze(T0)
@@ -23,15 +49,18 @@ def _fire(code: str, pending: int) -> tuple[float, int]:
         # As ``aftersales timers run`` does: with the worker's threads for this database.
         report.update(run_due(T0, threads=settings.WORKER_THREADS))
 
-    seconds = timed(go)
+    seconds: list[float] = []
+    grown = _growth_mb(lambda: seconds.append(timed(go)))
     fired = int(report["fired"])  # type: ignore[call-overload]
     assert fired == DUE, report
-    return seconds, fired
+    return seconds[0], fired, grown
 
 
 def run(*, quick: bool) -> None:
     small, large = (10_000, 50_000) if quick else (10_000, 1_000_000)
-    base_s, _ = _fire("timers-small", small)
-    big_s, fired = _fire("timers-large", large)
+    base_s, _, base_mb = _fire("timers-small", small)
+    big_s, fired, big_mb = _fire("timers-large", large)
     emit(f"timers_{engine()}", large, big_s, base_s, "s for 1000 due (ratio ≤ 1.5)", small_n=small,
          fired_per_s=round(fired / big_s, 1))  # fmt: skip
+    emit(f"memory_worker_{engine()}", large, big_mb, base_mb, "MB the worker grew during the pass (flat: about the same)",
+         small_n=small)  # fmt: skip
