@@ -1,0 +1,99 @@
+"""The built statements of core/rows.py read and write what the ORM would, and a failing write inside a
+pipeline comes out as Django's error with nothing of the transaction kept (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from aftersales.accounts.models import Shop
+from aftersales.core import rows
+from aftersales.timers.models import FIRED, PENDING, Timer
+from tests.factories import make_order, make_sku, sh
+
+T = sh(2026, 11, 18, 10)
+
+
+def _case(world: Any) -> Any:
+    from aftersales.cases import services as cases
+
+    make_sku(world)
+    buyer, _ = world.buyer()
+    order = make_order(world, buyer, signed_at=T - timedelta(days=1))
+    with transaction.atomic():
+        return cases.apply(
+            cases.Application(order.order_sn, "refund_only", "damaged", [cases.ItemRequest("PHONE-CASE", 1)]),
+            actor=buyer,
+        )
+
+
+@pytest.mark.django_db
+def test_a_row_read_by_a_built_statement_equals_the_orms(world: Any, frozen: Any) -> None:
+    # given a case the services made
+    case = _case(world)
+    from aftersales.cases.models import AfterSale
+
+    # when it is read by a built statement, with its shop, and by the ORM
+    built = rows.get_with(AfterSale, "shop", id=case.pk)
+    orm = AfterSale.objects.select_related("shop").get(pk=case.pk)
+
+    # then every field has the same value and type, and the shop came along
+    assert built is not None
+    for field in AfterSale._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(orm, field.attname), field.attname
+        assert type(getattr(built, field.attname)) is type(getattr(orm, field.attname)), field.attname
+    assert built.shop == orm.shop and built.shop.time_zone == orm.shop.time_zone
+    assert built.deadline_at is not None and built.deadline_at.tzinfo is not None
+
+
+@pytest.mark.django_db
+def test_insert_update_and_update_where_write_what_the_orm_reads(world: Any, frozen: Any) -> None:
+    # given a timer inserted by a built statement
+    timer = rows.insert(Timer(shop_id=world.shop.pk, case_id=_case(world).pk, kind="merchant_overdue",
+                              state="pending_merchant", case_version=1, due_at=T, next_attempt_at=T, created_at=T))  # fmt: skip
+    # when it is updated field by field, then by condition
+    timer.attempts, timer.last_error = 2, "网关超时"
+    rows.update(timer, ["attempts", "last_error"])
+    rows.update_where(
+        Timer, {"status": FIRED, "fired_at": T + timedelta(hours=1)}, id=timer.pk, status=PENDING
+    )
+    # then the ORM reads back every change
+    stored = Timer.objects.get(pk=timer.pk)
+    assert (stored.attempts, stored.last_error, stored.status) == (2, "网关超时", FIRED)
+    assert stored.fired_at == T + timedelta(hours=1)
+
+
+@pytest.mark.django_db
+def test_queries_read_together_answer_each_in_turn(world: Any) -> None:
+    # given two shops
+    other = Shop.objects.create(code="rows-other", name="另一家", created_at=T)
+    # when three queries are fetched together, one of them matching nothing
+    mine, both, none = rows.fetch(
+        rows.query(Shop, one=True, id=world.shop.pk),
+        rows.query(Shop, id=[world.shop.pk, other.pk]),
+        rows.query(Shop, id=[]),
+    )
+    # then each has its own answer
+    assert [s.code for s in mine] == [world.shop.code]
+    assert sorted(s.pk for s in both) == sorted([world.shop.pk, other.pk])
+    assert none == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_write_in_a_pipeline_raises_djangos_error_and_keeps_nothing(world: Any) -> None:
+    # given a shop code already taken
+    taken = world.shop.code
+    before = Shop.objects.count()
+    # when one transaction writes a new shop and then the taken code, both in a pipeline
+    with pytest.raises(IntegrityError), transaction.atomic(), rows.pipeline():
+        rows.insert(Shop(code="rows-new", name="新店", created_at=T), returning=False)
+        rows.insert(Shop(code=taken, name="重复", created_at=T), returning=False)
+    # then neither shop is there, and the connection goes on working
+    assert Shop.objects.count() == before
+    assert not Shop.objects.filter(code="rows-new").exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+        assert cur.fetchone()[0] == 1
