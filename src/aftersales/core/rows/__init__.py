@@ -1,0 +1,51 @@
+"""Reads and writes of model rows for the hot paths (commands, the queue, the worker), by statements built once.
+
+The ORM compiles every query it runs, and on a command that touches six tables that compilation costs more
+than the database does (performance.md, B1). These functions build their SQL once per model, field list and
+shape of condition from the model's ``_meta`` (so they follow the migrations), convert values with the
+fields' own conversions, and run on Django's connection: inside the caller's transaction, seen by query
+counting, with Django's error classes. They return and take ordinary model instances.
+
+- ``query``/``fetch`` (and ``get``, ``select``, ``first``): rows by equality or ``IN``, or by a condition in
+  SQL, optionally with the row one foreign key points to; several queries travel together in one round trip
+  on PostgreSQL, and so do raw statements given to ``read_together``.
+- ``insert``, ``update``, ``update_where``, ``save``; inside ``pipeline()`` writes nobody waits for go to
+  PostgreSQL together.
+
+Aggregates and other joins are written out by the app that owns them (as ``rows.Statement``), or left to the
+ORM where a page is not a hot path."""
+
+from aftersales.core.rows.reads import (
+    Query,
+    fetch,
+    first,
+    get,
+    get_with,
+    query,
+    query_where,
+    read_together,
+    select,
+    select_with,
+)
+from aftersales.core.rows.tables import Statement
+from aftersales.core.rows.writes import insert, insert_all, pipeline, save, update, update_where
+
+__all__ = [
+    "Query",
+    "Statement",
+    "fetch",
+    "first",
+    "get",
+    "get_with",
+    "insert",
+    "insert_all",
+    "pipeline",
+    "query",
+    "query_where",
+    "read_together",
+    "save",
+    "select",
+    "select_with",
+    "update",
+    "update_where",
+]

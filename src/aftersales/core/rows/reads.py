@@ -1,0 +1,192 @@
+"""Reading rows by built statements: queries by equality, ``IN`` or a condition in SQL, optionally with the row
+one foreign key points to, fetched alone or together (one round trip on PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Generic
+
+from django.db import connection
+from django.db.models import Model
+
+from aftersales.core.rows.tables import (
+    M,
+    Statement,
+    _conditions,
+    _from_row,
+    _q,
+    _shape,
+    _table,
+    _where_sql,
+)
+from aftersales.core.rows.writes import pipeline
+
+
+@dataclass(frozen=True)
+class Query(Generic[M]):
+    """One ``SELECT`` of a model's rows (with the row one foreign key points to, when ``related`` is set),
+    built once per shape; run it with ``fetch`` alone or together with others."""
+
+    model: type[M]
+    sql: str
+    params: list[Any]
+    related: str | None
+
+    @property
+    def statement(self) -> Statement:
+        return self.sql, self.params
+
+    def parse(self, found: Sequence[Sequence[Any]]) -> list[M]:
+        table = _shape(self.model)
+        if self.related is None:
+            return [_from_row(self.model, table, row) for row in found]
+        other_model = _related_model(self.model, self.related)
+        other = _shape(other_model)
+        width = len(table.fields)
+        objs = []
+        for row in found:
+            obj = _from_row(self.model, table, row[:width])
+            setattr(obj, self.related, _from_row(other_model, other, row[width:]))
+            objs.append(obj)
+        return objs
+
+
+def _related_model(model: type[Model], related: str) -> type[Model]:
+    other = model._meta.get_field(related).related_model
+    assert other is not None and not isinstance(other, str)
+    return other
+
+
+def query(
+    model: type[M],
+    *,
+    related: str | None = None,
+    lock: bool = False,
+    one: bool = False,
+    order_by: str = "id",
+    **where: Any,
+) -> Query[M]:
+    """Rows matching ``where`` (fields by attname: ``case_id=7`` for equality, a list for ``IN``), ordered by
+    one field; ``one`` keeps the first; ``lock`` takes their row locks (``FOR UPDATE``, of the model's rows
+    only) where the database has them; ``related`` names a foreign key whose row comes along."""
+    conds, params = _conditions(where)
+    table = _shape(model)
+    condition = _where_sql(table, conds, "t.")
+    order = "t." + _q(table.by_attname[order_by].column)
+    sql = _select_sql(model, connection.vendor, related, condition, order, lock, False, one)
+    return Query(model, sql, params, related)
+
+
+def query_where(
+    model: type[M],
+    condition: str,
+    params: Sequence[Any],
+    *,
+    related: str | None = None,
+    order_by: str = "t.id",
+    lock: bool = False,
+    skip_locked: bool = False,
+    one: bool = True,
+) -> Query[M]:
+    """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related one ``r``), ``%s``
+    for each of ``params``, given in the database's form; ``skip_locked`` passes over rows another
+    transaction holds, where the database can."""
+    sql = _select_sql(model, connection.vendor, related, condition, order_by, lock, skip_locked, one)
+    return Query(model, sql, list(params), related)
+
+
+@cache
+def _select_sql(
+    model: type[Model],
+    vendor: str,
+    related: str | None,
+    condition: str,
+    order_by: str,
+    lock: bool,
+    skip_locked: bool,
+    one: bool,
+) -> str:
+    table = _table(model, vendor)
+    columns = [f"t.{_q(f.column)}" for f in table.fields]
+    source = f"{table.name} t"
+    if related is not None:
+        field = model._meta.get_field(related)
+        other = _table(_related_model(model, related), vendor)
+        columns += [f"r.{_q(f.column)}" for f in other.fields]
+        source += f" JOIN {other.name} r ON r.id = t.{_q(getattr(field, 'column', None))}"
+    tail = " LIMIT 1" if one else ""
+    if lock and connection.features.has_select_for_update:
+        tail += " FOR UPDATE OF t" if related is not None else " FOR UPDATE"
+        if skip_locked and connection.features.has_select_for_update_skip_locked:
+            tail += " SKIP LOCKED"
+    return f"SELECT {', '.join(columns)} FROM {source} WHERE {condition} ORDER BY {order_by}{tail}"
+
+
+def fetch(*queries: Query[Any]) -> list[list[Any]]:
+    """The rows of each query, as model instances; on PostgreSQL the queries travel together, in one round
+    trip (a lock taken by one holds for those after it, which run after it)."""
+    found = read_together(*(q.statement for q in queries))
+    return [q.parse(rows) for q, rows in zip(queries, found, strict=True)]
+
+
+def get(model: type[M], *, lock: bool = False, **where: Any) -> M | None:
+    """The first row matching ``where`` (as for ``query``), or None."""
+    (found,) = fetch(query(model, lock=lock, one=True, **where))
+    return found[0] if found else None
+
+
+def get_with(model: type[M], related: str, *, lock: bool = False, **where: Any) -> M | None:
+    """As ``get``, with the row that the foreign key ``related`` points to read in the same statement and
+    attached to the instance (``case.shop``); ``lock`` locks only the first row."""
+    (found,) = fetch(query(model, related=related, lock=lock, one=True, **where))
+    return found[0] if found else None
+
+
+def select(model: type[M], *, order_by: str = "id", **where: Any) -> list[M]:
+    """Every row matching ``where`` (as for ``query``), ordered by one field."""
+    (found,) = fetch(query(model, order_by=order_by, **where))
+    return found
+
+
+def select_with(model: type[M], related: str, **where: Any) -> list[M]:
+    """As ``select`` (ordered by id), each row with the row its foreign key ``related`` points to."""
+    (found,) = fetch(query(model, related=related, **where))
+    return found
+
+
+def first(
+    model: type[M],
+    condition: str,
+    params: Sequence[Any],
+    *,
+    order_by: str = "t.id",
+    lock: bool = False,
+    skip_locked: bool = False,
+) -> M | None:
+    """The first row by ``order_by`` meeting ``condition`` (as for ``query_where``)."""
+    (found,) = fetch(
+        query_where(model, condition, params, order_by=order_by, lock=lock, skip_locked=skip_locked)
+    )
+    return found[0] if found else None
+
+
+def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
+    """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
+    if len(statements) == 1:
+        ((sql, params),) = statements
+        with connection.cursor() as cur:
+            cur.execute(sql, list(params))
+            return [list(cur.fetchall())]
+    with pipeline():
+        cursors = []
+        for sql, params in statements:
+            cur = connection.cursor()
+            cur.execute(sql, list(params))
+            cursors.append(cur)
+        try:
+            return [list(cur.fetchall()) for cur in cursors]
+        finally:
+            for cur in cursors:
+                cur.close()

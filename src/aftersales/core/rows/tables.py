@@ -1,0 +1,145 @@
+"""What the built statements know of a model: its table, columns and conversions, built once per model;
+conditions of equality or ``IN``; and turning a fetched row into a model instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Field, Model
+from django.db.models.base import ModelState
+
+M = TypeVar("M", bound=Model)
+
+# Fields whose Python value is what the driver takes, on every backend: no conversion on the way in or out
+# except what ``_converters`` finds (SQLite gives booleans back as integers).
+_PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+Converter = Callable[[Any, Any, Any], Any]
+# A statement and its parameters, for ``read_together``.
+Statement = tuple[str, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    fields: tuple[Field[Any, Any], ...]
+    by_attname: dict[str, Field[Any, Any]]
+    select_list: str
+    attnames: list[str]
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+    # Fields whose values go to the driver as they are (see ``_PLAIN``).
+    plain: frozenset[str]
+
+
+def _sqlite_utc_datetime(value: Any, expression: Any, conn: Any) -> datetime | None:
+    """SQLite's text of a datetime (UTC, as Django writes it: ``YYYY-MM-DD HH:MM:SS[.ffffff]``), aware: the
+    same value as Django's converter gives, without its regular expression."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _q(name: str | None) -> str:
+    assert name is not None  # concrete fields have columns
+    return str(connection.ops.quote_name(name))
+
+
+@cache
+def _table(model: type[Model], vendor: str) -> _Table:
+    fields = tuple(f for f in model._meta.concrete_fields)
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        # As the ORM's compiler does: the backend's conversions first, then the field's own.
+        found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
+        if vendor == "sqlite" and f.get_internal_type() == "DateTimeField" and connection.timezone == UTC:
+            found = (_sqlite_utc_datetime,)
+        if found:
+            converters.append((i, found, col))
+    return _Table(
+        name=_q(model._meta.db_table),
+        fields=fields,
+        by_attname={f.attname: f for f in fields},
+        select_list=", ".join(_q(f.column) for f in fields),
+        attnames=[f.attname for f in fields],
+        converters=tuple(converters),
+        plain=frozenset(f.attname for f in fields if f.get_internal_type() in _PLAIN),
+    )
+
+
+def _shape(model: type[Model]) -> _Table:
+    return _table(model, connection.vendor)
+
+
+def _prep(table: _Table, name: str, value: Any) -> Any:
+    if value is None or name in table.plain:
+        return value
+    return table.by_attname[name].get_db_prep_save(value, connection)
+
+
+def _from_row(model: type[M], table: _Table, row: Sequence[Any]) -> M:
+    """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
+    values are already the fields' Python values once converted)."""
+    values = list(row)
+    for i, found, col in table.converters:
+        value = values[i]
+        for convert in found:
+            value = convert(value, col, connection)
+        values[i] = value
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(table.attnames, values, strict=True))
+    state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    obj._state = state
+    return obj
+
+
+# A condition is (attname, None) for ``= %s`` or (attname, n) for ``IN`` with n values.
+_Cond = tuple[tuple[str, int | None], ...]
+
+
+def _conditions(where: dict[str, Any]) -> tuple[_Cond, list[Any]]:
+    conds: list[tuple[str, int | None]] = []
+    params: list[Any] = []
+    for name, value in where.items():
+        if isinstance(value, list | tuple | set | frozenset):
+            values = list(value)
+            conds.append((name, len(values)))
+            params.extend(values)
+        else:
+            conds.append((name, None))
+            params.append(value)
+    return tuple(conds), params
+
+
+def _where_sql(table: _Table, conds: _Cond, alias: str = "") -> str:
+    parts = []
+    for name, n in conds:
+        column = alias + _q(table.by_attname[name].column)
+        if n is None:
+            parts.append(f"{column} = %s")
+        elif n == 0:
+            parts.append("1 = 0")
+        else:
+            parts.append(f"{column} IN ({', '.join(['%s'] * n)})")
+    return " AND ".join(parts)

@@ -1,0 +1,101 @@
+"""Writing rows by built statements: insert, update, update by condition; and the pipeline in which writes
+nobody waits for go to PostgreSQL together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Field, Model
+
+from aftersales.core.rows.tables import M, _Cond, _conditions, _prep, _q, _shape, _table, _where_sql
+
+
+@cache
+def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    table = _table(model, vendor)
+    fields = tuple(f for f in table.fields if not f.primary_key)
+    columns = ", ".join(_q(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    assert model._meta.pk is not None
+    tail = f" RETURNING {_q(model._meta.pk.column)}" if returning else ""
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks}){tail}", fields
+
+
+def insert(obj: M, *, returning: bool = True) -> M:
+    """Insert ``obj`` and mark it as saved. Its primary key is read back unless ``returning`` is False
+    (a row nobody refers to by id in this command, which then costs no wait inside ``pipeline``)."""
+    sql, fields = _insert_sql(type(obj), connection.vendor, returning)
+    table = _shape(type(obj))
+    with connection.cursor() as cur:
+        cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname)) for f in fields])
+        if returning:
+            obj.pk = cur.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    return obj
+
+
+def insert_all(objs: Iterable[M], *, returning: bool = True) -> list[M]:
+    return [insert(obj, returning=returning) for obj in objs]
+
+
+@contextmanager
+def pipeline() -> Iterator[None]:
+    """Statements whose results nobody reads go to PostgreSQL together, in one round trip, when the block
+    ends (psycopg's pipeline mode); a read inside still waits for its answer. Errors come out as Django's
+    database errors at the end of the block at the latest. On SQLite, which has no round trips, it does
+    nothing. Use it inside a transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    if connection.connection.pgconn.pipeline_status:  # already inside one: ride it
+        yield
+        return
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+@cache
+def _update_sql(model: type[Model], vendor: str, columns: tuple[str, ...], conds: _Cond) -> str:
+    table = _table(model, vendor)
+    sets = ", ".join(f"{_q(table.by_attname[c].column)} = %s" for c in columns)
+    return f"UPDATE {table.name} SET {sets} WHERE {_where_sql(table, conds)}"
+
+
+def update(obj: Model, fields: Sequence[str] | None = None) -> None:
+    """Write ``fields`` (attnames; every field but the key when None) of ``obj`` to its row."""
+    model = type(obj)
+    table = _shape(model)
+    names = tuple(fields) if fields is not None else _all_but_key(model, connection.vendor)
+    sql = _update_sql(model, connection.vendor, names, (("id", None),))
+    values = [_prep(table, n, getattr(obj, n)) for n in names]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*values, obj.pk])
+
+
+def save(obj: Model) -> None:
+    """Insert ``obj`` (without reading its id back) or, when it is stored already, update all its fields."""
+    if obj._state.adding:
+        insert(obj, returning=False)
+    else:
+        update(obj)
+
+
+def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> None:
+    """``UPDATE … SET values WHERE where`` (equality, or ``IN`` for a list)."""
+    table = _shape(model)
+    conds, where_params = _conditions(where)
+    sql = _update_sql(model, connection.vendor, tuple(values), conds)
+    params = [_prep(table, n, v) for n, v in values.items()]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *where_params])
+
+
+@cache
+def _all_but_key(model: type[Model], vendor: str) -> tuple[str, ...]:
+    return tuple(f.attname for f in _table(model, vendor).fields if not f.primary_key)
