@@ -14,7 +14,7 @@ from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
 from aftersales.catalog.models import Sku
 from aftersales.catalog.services import create_sku
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
-from aftersales.orders.bulk_rows import Insert, select_in
+from aftersales.core.rows.bulk import Insert, select_in
 from aftersales.orders.models import Order, OrderItem
 from aftersales.orders.services import ItemInput, Receiver, create_order
 from aftersales.timers.models import Timer

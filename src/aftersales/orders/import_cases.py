@@ -13,7 +13,7 @@ from django.db.backends.utils import CursorWrapper
 from aftersales.cases import transitions as t
 from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
 from aftersales.cases.reasons import REASONS, return_freight_payer
-from aftersales.orders.bulk_rows import Insert, Row, select_in
+from aftersales.core.rows.bulk import Insert, Row, select_in
 from aftersales.orders.import_shapes import CaseShape
 from aftersales.orders.models import OrderItem
 from aftersales.timers.models import Timer

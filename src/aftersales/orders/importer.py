@@ -29,7 +29,7 @@ from aftersales.accounts.models import Buyer, Shop
 from aftersales.catalog.models import Sku
 from aftersales.core import clock
 from aftersales.core.money import allocate
-from aftersales.orders.bulk_rows import Insert, Row, select_in
+from aftersales.core.rows.bulk import Insert, Row, select_in
 from aftersales.orders.import_cases import CaseTables, OrderCases
 from aftersales.orders.import_shapes import BadLine, Line, parse_line
 from aftersales.orders.models import Order, OrderItem

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 
@@ -17,21 +17,15 @@ M = TypeVar("M", bound=Model)
 
 # Fields whose Python value is what the driver takes, on every backend: no conversion on the way in or out
 # except what ``_converters`` finds (SQLite gives booleans back as integers).
-_PLAIN = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "CharField",
-        "ForeignKey",
-        "IntegerField",
-        "OneToOneField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SmallIntegerField",
-        "TextField",
-    }
+# Fields whose Python values (str, int, bool, a primary key) every driver takes as they are.
+AS_THEY_ARE = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.ForeignKey,
 )
+
 
 Converter = Callable[[Any, Any, Any], Any]
 # A statement and its parameters, for ``read_together``.
@@ -46,7 +40,7 @@ class _Table:
     select_list: str
     attnames: list[str]
     converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
-    # Fields whose values go to the driver as they are (see ``_PLAIN``).
+    # Fields whose values go to the driver as they are (``AS_THEY_ARE``).
     plain: frozenset[str]
 
 
@@ -82,7 +76,7 @@ def _table(model: type[Model], vendor: str) -> _Table:
         select_list=", ".join(_q(f.column) for f in fields),
         attnames=[f.attname for f in fields],
         converters=tuple(converters),
-        plain=frozenset(f.attname for f in fields if f.get_internal_type() in _PLAIN),
+        plain=frozenset(f.attname for f in fields if isinstance(f, AS_THEY_ARE)),
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from aftersales.accounts.models import Buyer
-from aftersales.orders.bulk_rows import Insert, select_in, stamp_converter
+from aftersales.core.rows.bulk import Insert, select_in, stamp_converter
 from tests.factories import sh
 
 STAMPS = [

@@ -1,4 +1,5 @@
-"""Many rows written and read back as plain tuples through the database cursor, for the import path.
+"""Many rows written and read back as plain tuples through the database cursor, for the import path and the
+benchmarks' histories.
 
 Statements are built once from a model's ``_meta`` (table and column names, so they follow the migrations);
 values are converted the way their fields need, one column at a time; columns a caller leaves out take the
@@ -17,18 +18,11 @@ from django.db.backends.utils import CursorWrapper
 from pydantic import TypeAdapter
 from pydantic_core import from_json
 
+from aftersales.core.rows.tables import AS_THEY_ARE
+
 Row = tuple[Any, ...]
 # Turns one column of values (as many as there are rows) into what the driver takes.
 Convert = Callable[[Sequence[Any]], Sequence[Any]]
-
-# Fields whose Python values (str, int, bool, a primary key) every driver takes as they are.
-_AS_THEY_ARE = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.ForeignKey,
-)
 
 
 class Insert:
@@ -83,7 +77,7 @@ def _converter(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Conver
     """How a column of ``field`` becomes what the driver takes; ``None`` when its values go as they are."""
     if isinstance(field, models.DateTimeField):
         return stamp_converter(db)
-    if isinstance(field, _AS_THEY_ARE):
+    if isinstance(field, AS_THEY_ARE):
         return None
     return lambda values: [field.get_db_prep_save(v, db) for v in values]
 
