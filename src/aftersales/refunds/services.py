@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from aftersales.core import rows
 from aftersales.core.calendar import BusinessCalendar
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.models import FAILED, PENDING, SUCCEEDED, Refund
@@ -52,13 +51,9 @@ def open_refund(
     )
 
 
-SETTLED_FIELDS = ["status", "settled_at", "attempts", "gateway_ref", "failure_reason"]
-FAILED_FIELDS = ["status", "attempts", "failure_reason", "next_attempt_at"]
-
-
 def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bool:
     """True when this call settled it; False when it had already succeeded (paid once, never twice).
-    The caller saves ``SETTLED_FIELDS`` with the case's change."""
+    Changes the refund only: the caller saves it with the change it belongs to."""
     if refund.status == SUCCEEDED:
         return False
     refund.status = SUCCEEDED
@@ -70,14 +65,14 @@ def mark_succeeded(refund: Refund, *, at: datetime, gateway_ref: str = "") -> bo
 
 
 def mark_failed(refund: Refund, *, at: datetime, reason: str) -> bool:
-    """A failed refund stays visible and is tried again after a pause; a settled one cannot fail."""
+    """A failed refund stays visible and is tried again after a pause; a settled one cannot fail. Changes the
+    refund only, as ``mark_succeeded`` does."""
     if refund.status == SUCCEEDED:
         return False
     refund.status = FAILED
     refund.attempts += 1
     refund.failure_reason = reason[:200]
     refund.next_attempt_at = at + RETRY_AFTER * min(2 ** (refund.attempts - 1), 32)
-    rows.update(refund, FAILED_FIELDS)
     return True
 
 

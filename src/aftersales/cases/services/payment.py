@@ -58,9 +58,11 @@ def record_refund_outcome(
                     also=[refund],
                 )
             elif changed:
-                rows.update(refund, refunds.SETTLED_FIELDS)
+                rows.update(refund)
         else:
             changed = refunds.mark_failed(refund, at=when, reason=reason or "reported failed by the provider")
+            if changed:
+                rows.update(refund)
         if changed and status == "failed":
             save_note(
                 case,
