@@ -24,30 +24,27 @@ def open_refund(
     at: datetime,
     calendar: BusinessCalendar,
     goods_received_at: datetime | None = None,
-) -> tuple[Refund, bool]:
-    """The case's refund and True when it is new and the caller is to insert it with the change; the row it
-    already has (``existing``, read by the caller under the case's lock) and False otherwise: never two
-    refunds for one case, and a unique key on the case backs that up."""
+) -> Refund:
+    """The case's refund: the row it already has (``existing``, read by the caller under the case's lock), or
+    a new one, not yet saved, that the caller inserts with the change. Never two refunds for one case, and a
+    unique key on the case backs that up."""
     if existing is not None:
-        return existing, False
+        return existing
     due_by = calendar.due_by(at, REFUND_BUSINESS_DAYS)
     if goods_received_at is not None:
         due_by = min(due_by, goods_received_at + LEGAL_LIMIT_AFTER_RECEIPT)
-    return (
-        Refund(
-            shop_id=shop_id,
-            case_id=case_id,
-            goods_fen=goods_fen,
-            freight_fen=freight_fen,
-            amount_fen=goods_fen + freight_fen,
-            status=PENDING,
-            gateway=configured_gateway().name,
-            decided_by=decided_by,
-            initiated_at=at,
-            next_attempt_at=at,
-            due_by=due_by,
-        ),
-        True,
+    return Refund(
+        shop_id=shop_id,
+        case_id=case_id,
+        goods_fen=goods_fen,
+        freight_fen=freight_fen,
+        amount_fen=goods_fen + freight_fen,
+        status=PENDING,
+        gateway=configured_gateway().name,
+        decided_by=decided_by,
+        initiated_at=at,
+        next_attempt_at=at,
+        due_by=due_by,
     )
 
 

@@ -105,9 +105,8 @@ def transition(
     if adding:
         rows.insert(case)
     _move_stock(case, action, at)
-    refund_is_new = False
     if case.state == t.REFUNDING:
-        refund, refund_is_new = refunds.open_refund(
+        refund = refunds.open_refund(
             existing_refund,
             shop_id=case.shop_id,
             case_id=case.pk,
@@ -140,7 +139,7 @@ def transition(
             deadline_at=case.deadline_at,
             now=at,
         )
-        if refund is not None and refund_is_new:
+        if refund is not None and refund._state.adding:
             rows.insert(refund, returning=False)
         chat.post_cards(shop_id=case.shop_id, order_id=case.order_id, case_id=case.pk, cards=cards, at=at)
     return event
@@ -148,11 +147,9 @@ def transition(
 
 def case_items(case: AfterSale) -> list[CaseItem]:
     """The case's items, read once per command."""
-    cached: list[CaseItem] | None = getattr(case, "items_cache", None)
-    if cached is None:
-        cached = rows.select(CaseItem, case_id=case.pk)
-        case.items_cache = cached
-    return cached
+    if case.items_cache is None:
+        case.items_cache = rows.select(CaseItem, case_id=case.pk)
+    return case.items_cache
 
 
 def _replacement_lines(case: AfterSale) -> list[tuple[str, int]]:
