@@ -6,7 +6,7 @@ import string
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from aftersales.chat.cards import Card
 from aftersales.chat.models import Conversation, Message, ReplyTemplate
@@ -20,14 +20,21 @@ PLACEHOLDERS = ("buyer_name", "order_sn", "tracking_no", "carrier", "deadline", 
 
 
 def conversation_for(*, shop_id: int, order_id: int, at: datetime) -> Conversation:
+    """The order's conversation, made now if it has none (by whichever of two racing writers comes first)."""
+    with connection.cursor() as cur:
+        _open_conversation(cur, shop_id, order_id, at)
     found = rows.get(Conversation, shop_id=shop_id, order_id=order_id)
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return rows.insert(Conversation(shop_id=shop_id, order_id=order_id, created_at=at))
-    except IntegrityError:
-        return Conversation.objects.get(order_id=order_id)
+    assert found is not None
+    return found
+
+
+def _open_conversation(cur: Any, shop_id: int, order_id: int, at: datetime) -> None:
+    """The order's conversation if it has none yet; nothing when it has (one per order, a unique key)."""
+    cur.execute(
+        f"INSERT INTO {Conversation._meta.db_table} (shop_id, order_id, created_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (order_id) DO NOTHING",
+        [shop_id, order_id, connection.ops.adapt_datetimefield_value(at)],
+    )
 
 
 def _order_for(actor: Actor, order_sn: str) -> Order:
@@ -69,11 +76,7 @@ def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], 
     table = Message._meta.db_table
     conversations = Conversation._meta.db_table
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {conversations} (shop_id, order_id, created_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (order_id) DO NOTHING",
-            [shop_id, order_id, connection.ops.adapt_datetimefield_value(at)],
-        )
+        _open_conversation(cur, shop_id, order_id, at)
         for card in cards:
             cur.execute(
                 f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
