@@ -99,8 +99,7 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
 
 def _shops_of_cases(ids: list[int]) -> rows.Query[Shop]:
     """Each shop once, however many of the cases are its (a join would read it again for every case)."""
-    marks = ", ".join(["%s"] * len(ids))
-    condition = f"t.id IN (SELECT shop_id FROM cases_aftersale WHERE id IN ({marks}))"
+    condition = f"t.id IN (SELECT shop_id FROM cases_aftersale WHERE id IN ({rows.marks(len(ids))}))"
     return rows.query_where(Shop, condition, ids, one=False)
 
 

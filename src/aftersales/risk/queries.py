@@ -82,8 +82,8 @@ def same_sku_statement(keys: set[SkuKey], *, now: datetime) -> rows.Statement:
     sql = f"""
         SELECT c.shop_id, c.buyer_id, ci.sku_code, COUNT(DISTINCT c.id)
         FROM cases_aftersale c JOIN cases_caseitem ci ON ci.case_id = c.id
-        WHERE c.buyer_id IN ({_marks(buyers)}) AND c.created_at >= %s AND +c.shop_id IN ({_marks(shops)})
-          AND c.counts_as_application AND ci.sku_code IN ({_marks(skus)})
+        WHERE c.buyer_id IN ({rows.marks(len(buyers))}) AND c.created_at >= %s AND +c.shop_id IN ({rows.marks(len(shops))})
+          AND c.counts_as_application AND ci.sku_code IN ({rows.marks(len(skus))})
           AND NOT EXISTS (
             SELECT 1 FROM risk_riskrecord r
             WHERE r.shop_id = c.shop_id AND r.buyer_id = c.buyer_id AND r.sku_code = ci.sku_code
@@ -96,10 +96,6 @@ def same_sku_statement(keys: set[SkuKey], *, now: datetime) -> rows.Statement:
 def same_sku_from(found: list[tuple[Any, ...]], keys: set[SkuKey]) -> dict[SkuKey, int]:
     counts = {(int(shop), int(buyer), str(sku)): int(n) for shop, buyer, sku, n in found}
     return {key: counts.get(key, 0) for key in keys}
-
-
-def _marks(values: list[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def case_flags(case: AfterSale, *, now: datetime | None = None) -> list[Flag]:
@@ -209,7 +205,7 @@ def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datet
         SELECT o.buyer_id, COUNT(DISTINCT o.id),
                COUNT(DISTINCT CASE WHEN c.type = %s THEN o.id END)
         FROM orders_order o LEFT JOIN cases_aftersale c ON c.order_id = o.id
-        WHERE o.buyer_id IN ({_marks(buyer_ids)}) AND o.paid_at > %s AND o.paid_at <= %s
+        WHERE o.buyer_id IN ({rows.marks(len(buyer_ids))}) AND o.paid_at > %s AND o.paid_at <= %s
           {"AND o.shop_id = %s" if shop_id is not None else ""}
         GROUP BY o.buyer_id"""
     params = [t.REFUND_ONLY, *buyer_ids, stamp(now - timedelta(days=REFUND_ONLY_DAYS)), stamp(now)]
@@ -235,7 +231,7 @@ def _many_cases_statement(buyer_ids: list[int], shop_id: int | None, now: dateti
     stamp = connection.ops.adapt_datetimefield_value
     sql = f"""
         SELECT buyer_id, COUNT(*) FROM cases_aftersale
-        WHERE buyer_id IN ({_marks(buyer_ids)}) AND counts_as_application AND created_at > %s AND created_at <= %s
+        WHERE buyer_id IN ({rows.marks(len(buyer_ids))}) AND counts_as_application AND created_at > %s AND created_at <= %s
           {"AND +shop_id = %s" if shop_id is not None else ""}
         GROUP BY buyer_id"""
     params = [*buyer_ids, stamp(now - timedelta(days=MANY_CASES_DAYS)), stamp(now)]

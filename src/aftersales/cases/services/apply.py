@@ -169,8 +169,8 @@ def _open_case_statement(lines: list[OrderItem]) -> rows.Statement:
     finals = sorted(t.FINAL_STATES)
     sql = (
         "SELECT ci.case_id FROM cases_caseitem ci JOIN cases_aftersale c ON c.id = ci.case_id"
-        f" WHERE ci.order_item_id IN ({', '.join(['%s'] * len(lines))})"
-        f" AND c.state NOT IN ({', '.join(['%s'] * len(finals))}) ORDER BY ci.id LIMIT 1"
+        f" WHERE ci.order_item_id IN ({rows.marks(len(lines))})"
+        f" AND c.state NOT IN ({rows.marks(len(finals))}) ORDER BY ci.id LIMIT 1"
     )
     return sql, [*(line.pk for line in lines), *finals]
 

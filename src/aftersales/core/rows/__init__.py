@@ -27,7 +27,7 @@ from aftersales.core.rows.reads import (
     select,
     select_with,
 )
-from aftersales.core.rows.tables import Statement
+from aftersales.core.rows.tables import Statement, marks
 from aftersales.core.rows.writes import insert, insert_all, pipeline, save, update, update_where
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "get_with",
     "insert",
     "insert_all",
+    "marks",
     "pipeline",
     "query",
     "query_where",

@@ -18,7 +18,7 @@ from django.db.backends.utils import CursorWrapper
 from pydantic import TypeAdapter
 from pydantic_core import from_json
 
-from aftersales.core.rows.tables import AS_THEY_ARE
+from aftersales.core.rows.tables import AS_THEY_ARE, marks
 
 Row = tuple[Any, ...]
 # Turns one column of values (as many as there are rows) into what the driver takes.
@@ -48,8 +48,8 @@ class Insert:
         self.converts = [(i, c) for i, f in enumerate(given) if (c := _converter(f, db)) is not None]
         quote = db.ops.quote_name
         names = ", ".join(quote(_column(f)) for f in (*given, *shared, *rest))
-        marks = ", ".join(["%s"] * (len(given) + len(shared) + len(rest)))
-        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"
+        values = marks(len(given) + len(shared) + len(rest))
+        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({values})"
 
     def run(self, cursor: CursorWrapper, rows: Sequence[Row], **same: Any) -> int:
         """Inserts ``rows`` (each with a value for every one of ``columns``), all with the ``same`` values
@@ -139,6 +139,6 @@ def select_in(
     found: list[Row] = []
     for start in range(0, len(wanted), step):
         chunk = wanted[start : start + step]
-        cursor.execute(f"{head}{column(key)} IN ({', '.join(['%s'] * len(chunk))})", [*extra, *chunk])
+        cursor.execute(f"{head}{column(key)} IN ({marks(len(chunk))})", [*extra, *chunk])
         found += cursor.fetchall()
     return found

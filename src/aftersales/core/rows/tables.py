@@ -28,6 +28,13 @@ AS_THEY_ARE = (
 
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def marks(count: int) -> str:
+    """``%s, %s, …``: the placeholders of ``count`` parameters (an ``IN`` list, a row of values)."""
+    return ", ".join(["%s"] * count)
+
+
 # A statement and its parameters, for ``read_together``.
 Statement = tuple[str, Sequence[Any]]
 
@@ -135,5 +142,5 @@ def _where_sql(table: _Table, conds: _Cond, alias: str = "") -> str:
         elif n == 0:
             parts.append("1 = 0")
         else:
-            parts.append(f"{column} IN ({', '.join(['%s'] * n)})")
+            parts.append(f"{column} IN ({marks(n)})")
     return " AND ".join(parts)

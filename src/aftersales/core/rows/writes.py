@@ -11,7 +11,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
-from aftersales.core.rows.tables import M, _Cond, _conditions, _prep, _q, _shape, _table, _where_sql
+from aftersales.core.rows.tables import M, _Cond, _conditions, _prep, _q, _shape, _table, _where_sql, marks
 
 
 @cache
@@ -19,10 +19,10 @@ def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, 
     table = _table(model, vendor)
     fields = tuple(f for f in table.fields if not f.primary_key)
     columns = ", ".join(_q(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
+    values = marks(len(fields))
     assert model._meta.pk is not None
     tail = f" RETURNING {_q(model._meta.pk.column)}" if returning else ""
-    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks}){tail}", fields
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({values}){tail}", fields
 
 
 def insert(obj: M, *, returning: bool = True) -> M:
