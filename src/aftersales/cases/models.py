@@ -55,9 +55,6 @@ class AfterSale(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
-    # Not a column: the case's items once a command has read (or written) them, so it reads them once.
-    items_cache: list[CaseItem] | None = None
-
     class Meta:
         indexes = [
             models.Index(fields=["shop", "waiting_on", "due_sort", "id"], name="case_queue_waiting"),

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from aftersales.accounts.models import Shop
 from aftersales.cases import policy
@@ -92,8 +92,8 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
         AfterSale.refund.related.set_cached_value(case, refund_of.get(case.pk))
         if rating_of is not None:
             AfterSale.rating.related.set_cached_value(case, rating_of.get(case.pk))
-        _prefetched(case, "items", CaseItem, items_of.get(case.pk, []))
-        _prefetched(case, "shipments", Shipment, shipments_of.get(case.pk, []))
+        rows.attach(case, "items", items_of.get(case.pk, []))
+        rows.attach(case, "shipments", shipments_of.get(case.pk, []))
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -108,27 +108,6 @@ def _by_case(found: list[Any]) -> dict[int, list[Any]]:
     for row in found:  # in id order
         grouped.setdefault(row.case_id, []).append(row)
     return grouped
-
-
-class _ReadWithCase(QuerySet[Any]):
-    """A relation's rows read with their case. Iterating, counting or indexing answers from them; a queryset
-    derived from it (``filter``, ``order_by``, ``first``) is the relation's own, ``Model.objects.filter(case=…)``,
-    read from the database as the manager's would be."""
-
-    case: AfterSale
-
-    def _chain(self) -> Any:
-        return self.model._default_manager.filter(case=self.case)
-
-
-def _prefetched(case: AfterSale, name: str, model: type[Model], found: list[Any]) -> None:
-    """What ``prefetch_related(name)`` leaves on an instance (a done queryset under the relation's name in
-    ``_prefetched_objects_cache``, as Django's ``prefetch_one_level`` stores it), for rows read another way."""
-    done: Any = _ReadWithCase(model)
-    done.case = case
-    done._result_cache = found
-    done._prefetch_done = True
-    case.__dict__.setdefault("_prefetched_objects_cache", {})[name] = done
 
 
 def _shipment(shipment: Shipment | None, tz: str) -> dict[str, Any] | None:

@@ -173,9 +173,10 @@ def _flag(code: str, params: dict[str, Any]) -> Flag:
 
 def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:
     """The cases' return parcels when the caller has read them already (prefetched), else None."""
-    if not all("shipments" in getattr(c, "_prefetched_objects_cache", {}) for c in cases):
+    read = [rows.attached(c, "shipments") for c in cases]
+    if any(found is None for found in read):
         return None
-    return [s for c in cases for s in c.shipments.all() if s.kind == RETURN]
+    return [s for found in read for s in found or [] if s.kind == RETURN]
 
 
 def _return_not_picked_up(

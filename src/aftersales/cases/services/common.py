@@ -96,7 +96,7 @@ def transition(
     calendar = calendar_for(case.shop)
     before = case.state
     if new_items is not None:
-        case.items_cache = new_items
+        rows.attach(case, "items", new_items)
     event = case.apply(
         action, actor=actor, at=at, data=data, deadline=lambda s: deadline_for(s, at, calendar)
     )
@@ -147,9 +147,11 @@ def transition(
 
 def case_items(case: AfterSale) -> list[CaseItem]:
     """The case's items, read once per command."""
-    if case.items_cache is None:
-        case.items_cache = rows.select(CaseItem, case_id=case.pk)
-    return case.items_cache
+    items = rows.attached(case, "items")
+    if items is None:
+        items = rows.select(CaseItem, case_id=case.pk)
+        rows.attach(case, "items", items)
+    return items
 
 
 def _replacement_lines(case: AfterSale) -> list[tuple[str, int]]:
@@ -256,7 +258,9 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
     stored = not case._state.adding
     order_q = rows.query(Order, lock=True, one=True, id=case.order_id)
     items_q = (
-        rows.query(CaseItem, related="order_item", case_id=case.pk) if case.items_cache is None else None
+        rows.query(CaseItem, related="order_item", case_id=case.pk)
+        if rows.attached(case, "items") is None
+        else None
     )
     freight = stored and case.return_freight_payer == "merchant"
     shipment_q = (
@@ -271,7 +275,7 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
     (order,) = order_q.parse(next(found))
     refunded = refunded_from(next(found))
     if items_q is not None:
-        case.items_cache = items_q.parse(next(found))
+        rows.attach(case, "items", items_q.parse(next(found)))
     shipments = shipment_q.parse(next(found)) if shipment_q is not None else []
     existing = refund_q.parse(next(found)) if refund_q is not None else []
     refundable = refundable_from(order, case_lines(case), refunded)
@@ -286,9 +290,10 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
 
 def case_lines(case: AfterSale) -> list[tuple[OrderItem, int]]:
     """The order lines the case names, with the quantity it names of each."""
-    if case.items_cache is None:
-        case.items_cache = rows.select_with(CaseItem, "order_item", case_id=case.pk)
-    items = case.items_cache
+    items = rows.attached(case, "items")
+    if items is None:
+        items = rows.select_with(CaseItem, "order_item", case_id=case.pk)
+        rows.attach(case, "items", items)
     if all(CaseItem.order_item.is_cached(i) for i in items):
         return [(i.order_item, i.qty) for i in items]
     lines = {line.pk: line for line in rows.select(OrderItem, id=[i.order_item_id for i in items])}

@@ -17,6 +17,8 @@ ORM where a page is not a hot path."""
 
 from aftersales.core.rows.reads import (
     Query,
+    attach,
+    attached,
     fetch,
     first,
     get,
@@ -33,6 +35,8 @@ from aftersales.core.rows.writes import insert, insert_all, pipeline, save, upda
 __all__ = [
     "Query",
     "Statement",
+    "attach",
+    "attached",
     "fetch",
     "first",
     "get",

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, Generic
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from aftersales.core.rows.tables import (
     M,
@@ -190,3 +190,33 @@ def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
         finally:
             for cur in cursors:
                 cur.close()
+
+
+class _ReadWithOwner(QuerySet[Any]):
+    """A relation's rows read with the row they belong to. Iterating, counting or indexing answers from them; a
+    queryset derived from it (``filter``, ``order_by``, ``first``) is the relation's own,
+    ``Model.objects.filter(<field>=owner)``, read from the database as the manager's would be."""
+
+    owner: Model
+    field: str
+
+    def _chain(self) -> Any:
+        return self.model._default_manager.filter(**{self.field: self.owner})
+
+
+def attach(owner: Model, relation: str, found: list[Any]) -> None:
+    """Leave ``found`` where ``prefetch_related(relation)`` leaves a reverse relation's rows (a done queryset in
+    ``_prefetched_objects_cache``, as Django's ``prefetch_one_level`` stores it): ``owner.<relation>.all()``
+    then reads no more rows."""
+    rel = getattr(type(owner), relation).rel
+    done: Any = _ReadWithOwner(rel.related_model)
+    done.owner, done.field = owner, rel.field.name
+    done._result_cache = found
+    done._prefetch_done = True
+    owner.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = done
+
+
+def attached(owner: Model, relation: str) -> list[Any] | None:
+    """The rows of ``relation`` left on ``owner`` by ``attach`` (or ``prefetch_related``); None when none were."""
+    done = owner.__dict__.get("_prefetched_objects_cache", {}).get(relation)
+    return None if done is None else list(done)
