@@ -1,4 +1,4 @@
-"""The built statements of core/rows.py read and write what the ORM would, and a failing write inside a
+"""The built statements of aftersales.core.rows read and write what the ORM would, and a failing write inside a
 pipeline comes out as Django's error with nothing of the transaction kept (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
