@@ -19,7 +19,7 @@ other."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -49,7 +49,6 @@ class Summary:
     batches: int = 0
     skus_created: int = 0
     buyers_created: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def import_lines(
