@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from aftersales.accounts.models import Shop
 from aftersales.core import rows
 from aftersales.timers.models import FIRED, PENDING, Timer
+from tests.conftest import postgres_only
 from tests.factories import make_order, make_sku, sh
 
 T = sh(2026, 11, 18, 10)
@@ -97,3 +98,26 @@ def test_a_failing_write_in_a_pipeline_raises_djangos_error_and_keeps_nothing(wo
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
         assert cur.fetchone()[0] == 1
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_statement_a_connection_runs_again_and_again_is_prepared_on_the_server(world: Any) -> None:
+    # given a shop, read once: the statement is not prepared yet
+    shop_id = world.shop.pk
+    rows.get(Shop, id=shop_id)
+    assert not _prepared_reading("accounts_shop")
+
+    # when the same statement runs on the same connection as often as a busy command runs it
+    for _ in range(6):
+        assert rows.get(Shop, id=shop_id) is not None
+
+    # then the server holds it prepared (parsed and planned once) and the answers stay right
+    assert _prepared_reading("accounts_shop")
+    assert rows.get(Shop, id=shop_id).code == world.shop.code  # type: ignore[union-attr]
+
+
+def _prepared_reading(table: str) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        return [s for (s,) in cur.fetchall() if f"FROM {table}" in s or f'FROM "{table}"' in s]

@@ -50,9 +50,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["TEST"] = {"NAME": _env("TEST_SQLITE_NAME", "") or None}
 else:
-    # Parameters bound by the server, so psycopg prepares the statements a process runs again and again
-    # (after 5 runs): the commands' statements are parsed and planned once per connection, not per run.
-    _db["OPTIONS"] = {"server_side_binding": True}
+    # Parameters bound by the server, and a statement run PREPARE_AFTER times on a connection is prepared
+    # there: the commands' statements are then parsed and planned once per connection, not per run. Django
+    # turns preparing off unless told; behind a pooler that hands connections out per transaction (PgBouncer
+    # in transaction mode before 1.21), set AFTERSALES_DATABASE_PREPARE_AFTER to 0 to keep it off.
+    _prepare_after = int(_env("DATABASE_PREPARE_AFTER", "5"))
+    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": _prepare_after or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
