@@ -290,7 +290,9 @@ def test_buyers_do_not_see_risk_flags(api, world, frozen):
     assert as_merchant["risk_flags"][0]["params"] == {"sku": "PHONE-CASE", "count": 2, "days": 30, "limit": 3}
 
 
-def test_risk_flags_for_a_page_of_cases_take_at_most_four_queries(world, frozen, django_assert_max_num_queries):
+def test_risk_flags_for_a_page_of_cases_take_at_most_four_queries(
+    world, frozen, django_assert_max_num_queries
+):
     # given ten cases of ten buyers, loaded as the queue loads them (with their items)
     for _ in range(10):
         buyer, _token = world.buyer()
