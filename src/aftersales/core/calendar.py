@@ -30,6 +30,12 @@ def official_schedule_known(year: int) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
+def _official_working_day(day: date) -> bool:
+    """Whether the official calendar works on ``day``; asked for the same few weeks by every deadline."""
+    return bool(_china(day.year).is_working_day(day))
+
+
 _warned: set[int] = set()
 
 
@@ -59,7 +65,7 @@ class BusinessCalendar:
                 "the official holiday schedule for %s is not published yet; business days are estimated",
                 day.year,
             )
-        return bool(_china(day.year).is_working_day(day))
+        return _official_working_day(day)
 
     def add_business_days(self, start: date, days: int) -> date:
         """The ``days``-th business day after ``start`` (``start`` itself never counts)."""

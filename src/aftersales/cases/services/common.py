@@ -268,7 +268,9 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
         if freight
         else None
     )
-    refund_q = rows.query(Refund, one=True, shop_id=case.shop_id, case_id=case.pk) if stored else None
+    # By the case alone: its unique index is then the only one that fits, even before the table has planner
+    # statistics (with the shop too, a fresh table's plan walked the shop's refunds by date).
+    refund_q = rows.query(Refund, one=True, case_id=case.pk) if stored else None
     statements = [order_q.statement, refunded_statement(case.order_id, excluding_case=case.pk)]
     statements += [q.statement for q in (items_q, shipment_q, refund_q) if q is not None]
     found = iter(rows.read_together(*statements))

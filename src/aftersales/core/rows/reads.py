@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, Generic
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, sql
 
 from aftersales.core.rows.tables import (
     M,
@@ -20,6 +20,7 @@ from aftersales.core.rows.tables import (
     _shape,
     _table,
     _where_sql,
+    db,
 )
 from aftersales.core.rows.writes import pipeline
 
@@ -39,16 +40,17 @@ class Query(Generic[M]):
         return self.sql, self.params
 
     def parse(self, found: Sequence[Sequence[Any]]) -> list[M]:
-        table = _shape(self.model)
+        on = db()
+        table = _shape(self.model, on)
         if self.related is None:
-            return [_from_row(self.model, table, row) for row in found]
+            return [_from_row(self.model, table, row, on) for row in found]
         other_model = _related_model(self.model, self.related)
-        other = _shape(other_model)
+        other = _shape(other_model, on)
         width = len(table.fields)
         objs = []
         for row in found:
-            obj = _from_row(self.model, table, row[:width])
-            setattr(obj, self.related, _from_row(other_model, other, row[width:]))
+            obj = _from_row(self.model, table, row[:width], on)
+            setattr(obj, self.related, _from_row(other_model, other, row[width:], on))
             objs.append(obj)
         return objs
 
@@ -72,10 +74,11 @@ def query(
     one field; ``one`` keeps the first; ``lock`` takes their row locks (``FOR UPDATE``, of the model's rows
     only) where the database has them; ``related`` names a foreign key whose row comes along."""
     conds, params = _conditions(where)
-    table = _shape(model)
+    vendor = db().vendor
+    table = _table(model, vendor)
     condition = _where_sql(table, conds, "t.")
     order = "t." + _q(table.by_attname[order_by].column)
-    sql = _select_sql(model, connection.vendor, related, condition, order, lock, False, one)
+    sql = _select_sql(model, vendor, related, condition, order, lock, False, one)
     return Query(model, sql, params, related)
 
 
@@ -93,7 +96,7 @@ def query_where(
     """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related one ``r``), ``%s``
     for each of ``params``, given in the database's form; ``skip_locked`` passes over rows another
     transaction holds, where the database can."""
-    sql = _select_sql(model, connection.vendor, related, condition, order_by, lock, skip_locked, one)
+    sql = _select_sql(model, db().vendor, related, condition, order_by, lock, skip_locked, one)
     return Query(model, sql, list(params), related)
 
 
@@ -174,15 +177,16 @@ def first(
 
 def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
+    on = db()
     if len(statements) == 1:
         ((sql, params),) = statements
-        with connection.cursor() as cur:
+        with on.cursor() as cur:
             cur.execute(sql, list(params))
             return [list(cur.fetchall())]
     with pipeline():
         cursors = []
         for sql, params in statements:
-            cur = connection.cursor()
+            cur = on.cursor()
             cur.execute(sql, list(params))
             cursors.append(cur)
         try:
@@ -204,12 +208,19 @@ class _ReadWithOwner(QuerySet[Any]):
         return self.model._default_manager.filter(**{self.field: self.owner})
 
 
+@cache
+def _all_rows(model: type[Model]) -> sql.Query:
+    return sql.Query(model)
+
+
 def attach(owner: Model, relation: str, found: list[Any]) -> None:
     """Leave ``found`` where ``prefetch_related(relation)`` leaves a reverse relation's rows (a done queryset in
     ``_prefetched_objects_cache``, as Django's ``prefetch_one_level`` stores it): ``owner.<relation>.all()``
     then reads no more rows."""
     rel = getattr(type(owner), relation).rel
-    done: Any = _ReadWithOwner(rel.related_model)
+    # One unfiltered query per model serves every such queryset: it is only read (whatever would change it works
+    # on a copy, or on the relation's own queryset), and building one per owner cost more than reading the rows.
+    done: Any = _ReadWithOwner(rel.related_model, query=_all_rows(rel.related_model))
     done.owner, done.field = owner, rel.field.name
     done._result_cache = found
     done._prefetch_done = True

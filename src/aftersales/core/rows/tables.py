@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 
@@ -87,24 +88,30 @@ def _table(model: type[Model], vendor: str) -> _Table:
     )
 
 
-def _shape(model: type[Model]) -> _Table:
-    return _table(model, connection.vendor)
+def db() -> BaseDatabaseWrapper:
+    """This thread's connection itself: what ``connection`` stands for, looked up once by a caller that uses it
+    many times (each use of the ``connection`` proxy looks it up again)."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
-def _prep(table: _Table, name: str, value: Any) -> Any:
+def _shape(model: type[Model], on: BaseDatabaseWrapper | None = None) -> _Table:
+    return _table(model, (on or db()).vendor)
+
+
+def _prep(table: _Table, name: str, value: Any, on: BaseDatabaseWrapper) -> Any:
     if value is None or name in table.plain:
         return value
-    return table.by_attname[name].get_db_prep_save(value, connection)
+    return table.by_attname[name].get_db_prep_save(value, on)
 
 
-def _from_row(model: type[M], table: _Table, row: Sequence[Any]) -> M:
+def _from_row(model: type[M], table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> M:
     """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
     values are already the fields' Python values once converted)."""
     values = list(row)
     for i, found, col in table.converters:
         value = values[i]
         for convert in found:
-            value = convert(value, col, connection)
+            value = convert(value, col, on)
         values[i] = value
     obj = model.__new__(model)
     obj.__dict__.update(zip(table.attnames, values, strict=True))

@@ -8,10 +8,21 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model
 
-from aftersales.core.rows.tables import M, _Cond, _conditions, _prep, _q, _shape, _table, _where_sql, marks
+from aftersales.core.rows.tables import (
+    M,
+    _Cond,
+    _conditions,
+    _prep,
+    _q,
+    _shape,
+    _table,
+    _where_sql,
+    db,
+    marks,
+)
 
 
 @cache
@@ -28,10 +39,11 @@ def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, 
 def insert(obj: M, *, returning: bool = True) -> M:
     """Insert ``obj`` and mark it as saved. Its primary key is read back unless ``returning`` is False
     (a row nobody refers to by id in this command, which then costs no wait inside ``pipeline``)."""
-    sql, fields = _insert_sql(type(obj), connection.vendor, returning)
-    table = _shape(type(obj))
-    with connection.cursor() as cur:
-        cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname)) for f in fields])
+    on = db()
+    sql, fields = _insert_sql(type(obj), on.vendor, returning)
+    table = _shape(type(obj), on)
+    with on.cursor() as cur:
+        cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname), on) for f in fields])
         if returning:
             obj.pk = cur.fetchone()[0]
     obj._state.adding = False
@@ -49,14 +61,15 @@ def pipeline() -> Iterator[None]:
     ends (psycopg's pipeline mode); a read inside still waits for its answer. Errors come out as Django's
     database errors at the end of the block at the latest. On SQLite, which has no round trips, it does
     nothing. Use it inside a transaction."""
-    if connection.vendor != "postgresql":
+    on = db()
+    if on.vendor != "postgresql":
         yield
         return
-    connection.ensure_connection()
-    if connection.connection.pgconn.pipeline_status:  # already inside one: ride it
+    on.ensure_connection()
+    if on.connection.pgconn.pipeline_status:  # already inside one: ride it
         yield
         return
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    with on.wrap_database_errors, on.connection.pipeline():
         yield
 
 
@@ -70,11 +83,12 @@ def _update_sql(model: type[Model], vendor: str, columns: tuple[str, ...], conds
 def update(obj: Model, fields: Sequence[str] | None = None) -> None:
     """Write ``fields`` (attnames; every field but the key when None) of ``obj`` to its row."""
     model = type(obj)
-    table = _shape(model)
-    names = tuple(fields) if fields is not None else _all_but_key(model, connection.vendor)
-    sql = _update_sql(model, connection.vendor, names, (("id", None),))
-    values = [_prep(table, n, getattr(obj, n)) for n in names]
-    with connection.cursor() as cur:
+    on = db()
+    table = _shape(model, on)
+    names = tuple(fields) if fields is not None else _all_but_key(model, on.vendor)
+    sql = _update_sql(model, on.vendor, names, (("id", None),))
+    values = [_prep(table, n, getattr(obj, n), on) for n in names]
+    with on.cursor() as cur:
         cur.execute(sql, [*values, obj.pk])
 
 
@@ -88,11 +102,12 @@ def save(obj: Model) -> None:
 
 def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> None:
     """``UPDATE … SET values WHERE where`` (equality, or ``IN`` for a list)."""
-    table = _shape(model)
+    on = db()
+    table = _shape(model, on)
     conds, where_params = _conditions(where)
-    sql = _update_sql(model, connection.vendor, tuple(values), conds)
-    params = [_prep(table, n, v) for n, v in values.items()]
-    with connection.cursor() as cur:
+    sql = _update_sql(model, on.vendor, tuple(values), conds)
+    params = [_prep(table, n, v, on) for n, v in values.items()]
+    with on.cursor() as cur:
         cur.execute(sql, [*params, *where_params])
 
 
