@@ -10,6 +10,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from aftersales.core.planner import refresh_planner_statistics
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
@@ -38,21 +40,6 @@ def _banner(host: str, port: int, logins: list[dict[str, Any]]) -> str:
         if login.get("token"):
             lines.append(f"  API token ({login['role']}): {login['token']}")
     return "\n".join(lines)
-
-
-def refresh_planner_statistics() -> None:
-    """Give SQLite's query planner statistics of the tables as they are now (PostgreSQL's autovacuum keeps its
-    own). Without them SQLite guesses, and for a shop with a history it guesses wrong: it walks the shop's
-    cases by creation date to count a page's buyers' applications instead of using the buyer index. The
-    sample is bounded (``analysis_limit``), so this takes milliseconds whatever the size of the database."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA analysis_limit = 1000")
-        cursor.execute("ANALYZE")
-    connection.close()  # not inherited by the forked web processes
 
 
 def threads_per_process() -> int:

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from aftersales.cases import services
-from aftersales.server import refresh_planner_statistics, threads_per_process
+from aftersales.core.planner import refresh_planner_statistics
+from aftersales.server import threads_per_process
 from tests.factories import make_order, sh
 
 

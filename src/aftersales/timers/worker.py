@@ -22,6 +22,7 @@ from aftersales.cases.services.expire import expire
 from aftersales.cases.services.payment import record_refund_outcome
 from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
+from aftersales.core.planner import refresh_planner_statistics
 from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.models import Refund
 from aftersales.refunds.services import due_for_gateway
@@ -33,7 +34,7 @@ log = logging.getLogger("aftersales.worker")
 BATCH = 200
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(minutes=1)
-REPUTATION_EVERY = timedelta(hours=1)
+UPKEEP_EVERY = timedelta(hours=1)
 
 
 # The claim: pending timers due now, oldest first. The status is written into the statement, not bound,
@@ -172,17 +173,19 @@ def _report(at: datetime, summary: Counter[str]) -> dict[str, Any]:
 def run_forever(poll_seconds: float, stop: Any = None, *, threads: int = 1) -> None:
     """Poll until ``stop`` (an Event-like object) is set."""
     log.info("timer worker started, polling every %ss", poll_seconds)
-    reputations_at: datetime | None = None
+    upkept_at: datetime | None = None
     while stop is None or not stop.is_set():
         try:
             report = run_due(threads=threads)
             if report["fired"] or report["failed"] or any(report["refunds"].values()):
                 log.info("timers: %s", report)
             now = clock.now()
-            if reputations_at is None or now - reputations_at >= REPUTATION_EVERY:
+            if upkept_at is None or now - upkept_at >= UPKEEP_EVERY:
                 # Ratings older than 90 days leave the shops' scores even when no new rating arrives.
                 recompute_reputations(at=now)
-                reputations_at = now
+                # SQLite's planner statistics follow the tables as they grow.
+                refresh_planner_statistics()
+                upkept_at = now
         except Exception:
             log.exception("timer pass failed; retrying")
         finally:
