@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from aftersales.accounts.models import Shop
 from aftersales.core import rows
@@ -98,6 +100,59 @@ def test_a_failing_write_in_a_pipeline_raises_djangos_error_and_keeps_nothing(wo
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
         assert cur.fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_write_outside_a_pipeline_raises_djangos_error_and_the_transaction_refuses_more(
+    world: Any,
+) -> None:
+    # given a shop code already taken
+    taken = world.shop.code
+    # when one transaction writes the taken code, then tries to read on
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert(Shop(code=taken, name="重复", created_at=T))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            rows.insert(Shop(code=taken, name="重复", created_at=T), returning=False)
+        # then inside the broken inner block's outer transaction a read still works once rolled back to it
+        assert rows.get(Shop, code=taken) is not None
+    # and once a failure broke a transaction (no savepoint to roll back to), its next statement is refused,
+    # as Django's own cursor refuses it
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            rows.insert(Shop(code=taken, name="重复", created_at=T))
+        rows.get(Shop, code=taken)
+
+
+@pytest.mark.django_db
+def test_statements_of_rows_are_counted_while_queries_are_counted(world: Any) -> None:
+    # given queries being captured (as the query-count tests do)
+    with CaptureQueriesContext(connection) as seen:
+        # when rows reads and writes
+        shop = rows.get(Shop, id=world.shop.pk)
+        assert shop is not None
+        shop.name = "改名"
+        rows.update(shop, ["name"])
+        rows.read_together(("SELECT 1", []), ("SELECT 2", []))
+    # then every statement is seen, in order
+    sql = [q["sql"] for q in seen.captured_queries]
+    assert len(sql) == 4
+    assert "accounts_shop" in sql[0] and sql[1].startswith("UPDATE")
+    # and without capture the same calls still read and write
+    shop.name = "再改"
+    rows.update(shop, ["name"])
+    assert Shop.objects.get(pk=world.shop.pk).name == "再改"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_go_on_after_the_connection_is_closed_and_opened_again(world: Any) -> None:
+    # given a statement run on the connection
+    assert rows.get(Shop, id=world.shop.pk) is not None
+    # when the connection closes (as at the end of a request) and the next statement opens a new one
+    connection.close()
+    found = rows.get(Shop, id=world.shop.pk)
+    # then it answers on the new connection
+    assert found is not None and found.code == world.shop.code
 
 
 @postgres_only

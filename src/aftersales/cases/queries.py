@@ -261,9 +261,7 @@ def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSal
     statement = queue_statement(actor, f, now=now)
     if statement is None:
         return [], None
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = [row[0] for row in rows.rows_of(*statement)]
     more = len(ids) > f.limit
     page = read_cases(ids[: f.limit], actor)
     if not more or not page:

@@ -21,16 +21,15 @@ PLACEHOLDERS = ("buyer_name", "order_sn", "tracking_no", "carrier", "deadline", 
 
 def conversation_for(*, shop_id: int, order_id: int, at: datetime) -> Conversation:
     """The order's conversation, made now if it has none (by whichever of two racing writers comes first)."""
-    with connection.cursor() as cur:
-        _open_conversation(cur, shop_id, order_id, at)
+    _open_conversation(shop_id, order_id, at)
     found = rows.get(Conversation, shop_id=shop_id, order_id=order_id)
     assert found is not None
     return found
 
 
-def _open_conversation(cur: Any, shop_id: int, order_id: int, at: datetime) -> None:
+def _open_conversation(shop_id: int, order_id: int, at: datetime) -> None:
     """The order's conversation if it has none yet; nothing when it has (one per order, a unique key)."""
-    cur.execute(
+    rows.run(
         f"INSERT INTO {Conversation._meta.db_table} (shop_id, order_id, created_at) VALUES (%s, %s, %s)"
         " ON CONFLICT (order_id) DO NOTHING",
         [shop_id, order_id, connection.ops.adapt_datetimefield_value(at)],
@@ -75,16 +74,15 @@ def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], 
         return
     table = Message._meta.db_table
     conversations = Conversation._meta.db_table
-    with connection.cursor() as cur:
-        _open_conversation(cur, shop_id, order_id, at)
-        for card in cards:
-            cur.execute(
-                f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
-                " text, card_type, case_id, card_data)"
-                f" SELECT %s, id, %s, %s, %s, %s, '', %s, %s, %s FROM {conversations} WHERE order_id = %s",
-                [shop_id, connection.ops.adapt_datetimefield_value(at), SYSTEM, "system", card.to, card.type,
-                 case_id, _CARD_DATA.get_db_prep_save(card.data, connection), order_id],
-            )  # fmt: skip
+    _open_conversation(shop_id, order_id, at)
+    for card in cards:
+        rows.run(
+            f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
+            " text, card_type, case_id, card_data)"
+            f" SELECT %s, id, %s, %s, %s, %s, '', %s, %s, %s FROM {conversations} WHERE order_id = %s",
+            [shop_id, connection.ops.adapt_datetimefield_value(at), SYSTEM, "system", card.to, card.type,
+             case_id, _CARD_DATA.get_db_prep_save(card.data, connection), order_id],
+        )  # fmt: skip
 
 
 _CARD_DATA = Message._meta.get_field("card_data")

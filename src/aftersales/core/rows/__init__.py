@@ -11,10 +11,14 @@ counting, with Django's error classes. They return and take ordinary model insta
   on PostgreSQL, and so do raw statements given to ``read_together``.
 - ``insert``, ``update``, ``update_where``, ``save``; inside ``pipeline()`` writes nobody waits for go to
   PostgreSQL together.
+- ``run`` (a written-out statement whose answer nobody reads) and ``rows_of`` (its rows): the statements of
+  all these functions run on the driver's cursor, without Django's wrapping each time, except while queries
+  are counted or logged (``cursors``).
 
 Aggregates and other joins are written out by the app that owns them (as ``rows.Statement``), or left to the
 ORM where a page is not a hot path."""
 
+from aftersales.core.rows.cursors import rows_of, run
 from aftersales.core.rows.reads import (
     Query,
     attach,
@@ -48,6 +52,8 @@ __all__ = [
     "query",
     "query_where",
     "read_together",
+    "rows_of",
+    "run",
     "save",
     "select",
     "select_with",

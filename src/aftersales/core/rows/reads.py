@@ -11,6 +11,7 @@ from typing import Any, Generic
 from django.db import connection
 from django.db.models import Model, QuerySet, sql
 
+from aftersales.core.rows.cursors import rows_of, rows_together
 from aftersales.core.rows.tables import (
     M,
     Statement,
@@ -177,23 +178,11 @@ def first(
 
 def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
-    on = db()
     if len(statements) == 1:
         ((sql, params),) = statements
-        with on.cursor() as cur:
-            cur.execute(sql, list(params))
-            return [list(cur.fetchall())]
+        return [rows_of(sql, params)]
     with pipeline():
-        cursors = []
-        for sql, params in statements:
-            cur = on.cursor()
-            cur.execute(sql, list(params))
-            cursors.append(cur)
-        try:
-            return [list(cur.fetchall()) for cur in cursors]
-        finally:
-            for cur in cursors:
-                cur.close()
+        return rows_together(statements)
 
 
 class _ReadWithOwner(QuerySet[Any]):

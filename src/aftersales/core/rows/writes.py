@@ -11,6 +11,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model
 
+from aftersales.core.rows.cursors import rows_of, run
 from aftersales.core.rows.tables import (
     M,
     _Cond,
@@ -42,10 +43,11 @@ def insert(obj: M, *, returning: bool = True) -> M:
     on = db()
     sql, fields = _insert_sql(type(obj), on.vendor, returning)
     table = _shape(type(obj), on)
-    with on.cursor() as cur:
-        cur.execute(sql, [_prep(table, f.attname, getattr(obj, f.attname), on) for f in fields])
-        if returning:
-            obj.pk = cur.fetchone()[0]
+    values = [_prep(table, f.attname, getattr(obj, f.attname), on) for f in fields]
+    if returning:
+        obj.pk = rows_of(sql, values, on=on)[0][0]
+    else:
+        run(sql, values, on=on)
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
     return obj
@@ -88,8 +90,7 @@ def update(obj: Model, fields: Sequence[str] | None = None) -> None:
     names = tuple(fields) if fields is not None else _all_but_key(model, on.vendor)
     sql = _update_sql(model, on.vendor, names, (("id", None),))
     values = [_prep(table, n, getattr(obj, n), on) for n in names]
-    with on.cursor() as cur:
-        cur.execute(sql, [*values, obj.pk])
+    run(sql, [*values, obj.pk], on=on)
 
 
 def save(obj: Model) -> None:
@@ -107,8 +108,7 @@ def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> No
     conds, where_params = _conditions(where)
     sql = _update_sql(model, on.vendor, tuple(values), conds)
     params = [_prep(table, n, v, on) for n, v in values.items()]
-    with on.cursor() as cur:
-        cur.execute(sql, [*params, *where_params])
+    run(sql, [*params, *where_params], on=on)
 
 
 @cache

@@ -1,0 +1,103 @@
+"""Running the built statements on the driver's cursor, as Django's cursor runs them but without wrapping the
+driver's cursor anew for every statement: one cursor per connection serves the statements whose answer is
+read at once, and a fresh one each of those whose answers come back together.
+
+What Django's wrapper adds is kept: the driver's errors come out as Django's (``IntegrityError``…), a broken
+transaction refuses more statements, and while queries are being counted or logged (``assertNumQueries``,
+``CaptureQueriesContext``, ``DEBUG``) or an ``execute_wrapper`` is installed, every statement goes through
+Django's own cursor, so it is seen there exactly as before."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from aftersales.core.rows.tables import db
+
+_KEPT = "_rows_cursor"
+
+
+def _seen_by_django(on: BaseDatabaseWrapper) -> bool:
+    return bool(on.queries_logged or on.execute_wrappers)
+
+
+def _ready(on: BaseDatabaseWrapper) -> Any:
+    """The open connection of ``on``, in a transaction that can still run statements."""
+    on.close_if_health_check_failed()
+    on.ensure_connection()
+    on.validate_no_broken_transaction()
+    return on.connection
+
+
+def _kept_cursor(on: BaseDatabaseWrapper) -> Any:
+    raw = _ready(on)
+    kept = on.__dict__.get(_KEPT)
+    if kept is None or kept[0] is not raw:
+        kept = (raw, on.create_cursor())
+        on.__dict__[_KEPT] = kept
+    return kept[1]
+
+
+def in_pipeline(on: BaseDatabaseWrapper) -> bool:
+    """True inside psycopg's pipeline on PostgreSQL, where statements are sent before earlier answers came."""
+    return (
+        on.vendor == "postgresql" and on.connection is not None and bool(on.connection.pgconn.pipeline_status)
+    )
+
+
+def run(sql: str, params: Sequence[Any], *, on: BaseDatabaseWrapper | None = None) -> None:
+    """A statement whose answer nobody reads (inside a pipeline it is only sent)."""
+    on = on or db()
+    if _seen_by_django(on):
+        with on.cursor() as cur:
+            cur.execute(sql, params)
+        return
+    cur = _kept_cursor(on)
+    with on.wrap_database_errors:
+        cur.execute(sql, params)
+
+
+def rows_of(
+    sql: str, params: Sequence[Any], *, on: BaseDatabaseWrapper | None = None
+) -> list[tuple[Any, ...]]:
+    """Every row a statement answers."""
+    on = on or db()
+    if _seen_by_django(on):
+        with on.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    # Inside a pipeline the kept cursor may still await the answers of writes sent before: a fresh one.
+    cur = _kept_cursor(on) if not in_pipeline(on) else _fresh(on)
+    with on.wrap_database_errors:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def rows_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement, all sent before any answer is read (call it inside a pipeline)."""
+    on = db()
+    if _seen_by_django(on):
+        cursors = []
+        try:
+            for sql, params in statements:
+                cur = on.cursor()
+                cursors.append(cur)
+                cur.execute(sql, params)
+            return [list(cur.fetchall()) for cur in cursors]
+        finally:
+            for cur in cursors:
+                cur.close()
+    with on.wrap_database_errors:
+        sent = []
+        for sql, params in statements:
+            cur = _fresh(on)
+            cur.execute(sql, params)
+            sent.append(cur)
+        return [list(cur.fetchall()) for cur in sent]
+
+
+def _fresh(on: BaseDatabaseWrapper) -> Any:
+    _ready(on)
+    return on.create_cursor()
