@@ -3,7 +3,7 @@ pipeline comes out as Django's error with nothing of the transaction kept (on SQ
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -35,9 +35,14 @@ def _case(world: Any) -> Any:
 
 @pytest.mark.django_db
 def test_a_row_read_by_a_built_statement_equals_the_orms(world: Any, frozen: Any) -> None:
-    # given a case the services made
+    # given a case the services made, with JSON that has Chinese text, nesting and numbers in it
     case = _case(world)
     from aftersales.cases.models import AfterSale
+
+    AfterSale.objects.filter(pk=case.pk).update(
+        evidence=["https://img.example/破损1.jpg", {"note": "外箱压坏", "n": 2}],
+        return_address={"name": "售后组", "phone": "13800000000", "detail": {"city": "杭州", "no": 7}},
+    )
 
     # when it is read by a built statement, with its shop, and by the ORM
     built = rows.get_with(AfterSale, "shop", id=case.pk)
@@ -48,6 +53,9 @@ def test_a_row_read_by_a_built_statement_equals_the_orms(world: Any, frozen: Any
     for field in AfterSale._meta.concrete_fields:
         assert getattr(built, field.attname) == getattr(orm, field.attname), field.attname
         assert type(getattr(built, field.attname)) is type(getattr(orm, field.attname)), field.attname
+        if isinstance(getattr(orm, field.attname), datetime):
+            assert getattr(built, field.attname).utcoffset() == getattr(orm, field.attname).utcoffset()
+    assert built.evidence[1]["note"] == "外箱压坏" and built.return_address["detail"]["city"] == "杭州"
     assert built.shop == orm.shop and built.shop.time_zone == orm.shop.time_zone
     assert built.deadline_at is not None and built.deadline_at.tzinfo is not None
 

@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from aftersales.core.rows import binary_answers
 from aftersales.core.rows.tables import db
 
 _KEPT = "_rows_cursor"
+_BINARY_READY = "_rows_binary_ready"
 
 
 def _seen_by_django(on: BaseDatabaseWrapper) -> bool:
@@ -28,7 +30,20 @@ def _ready(on: BaseDatabaseWrapper) -> Any:
     on.close_if_health_check_failed()
     on.ensure_connection()
     on.validate_no_broken_transaction()
-    return on.connection
+    raw = on.connection
+    if on.vendor == "postgresql" and on.__dict__.get(_BINARY_READY) is not raw:
+        binary_answers.prepare(raw)
+        on.__dict__[_BINARY_READY] = raw
+    return raw
+
+
+def _execute(on: BaseDatabaseWrapper, cur: Any, sql: str, params: Sequence[Any]) -> None:
+    if on.vendor == "postgresql":
+        # Answers in PostgreSQL's binary form: the driver reads times and numbers from them in C, where the
+        # text form of a time would be parsed again in Python for every value.
+        cur.execute(sql, params, binary=True)
+    else:
+        cur.execute(sql, params)
 
 
 def _kept_cursor(on: BaseDatabaseWrapper) -> Any:
@@ -56,7 +71,7 @@ def run(sql: str, params: Sequence[Any], *, on: BaseDatabaseWrapper | None = Non
         return
     cur = _kept_cursor(on)
     with on.wrap_database_errors:
-        cur.execute(sql, params)
+        _execute(on, cur, sql, params)
 
 
 def rows_of(
@@ -71,7 +86,7 @@ def rows_of(
     # Inside a pipeline the kept cursor may still await the answers of writes sent before: a fresh one.
     cur = _kept_cursor(on) if not in_pipeline(on) else _fresh(on)
     with on.wrap_database_errors:
-        cur.execute(sql, params)
+        _execute(on, cur, sql, params)
         return list(cur.fetchall())
 
 
@@ -93,7 +108,7 @@ def rows_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[
         sent = []
         for sql, params in statements:
             cur = _fresh(on)
-            cur.execute(sql, params)
+            _execute(on, cur, sql, params)
             sent.append(cur)
         return [list(cur.fetchall()) for cur in sent]
 
