@@ -148,7 +148,7 @@ def case_view(
     """The case as ``actor`` sees it. Merchants and the platform also get ``risk_flags`` (pass them in when
     viewing many cases: ``case_views`` fetches them for a whole page at once); buyers never do."""
     tz = case.shop.time_zone
-    shipments = {s.kind: s for s in case.shipments.all()}
+    shipments = {s.kind: s for s in rows.related_rows(case, "shipments")}
     view = {
         "id": case.pk,
         "shop": case.shop.code,
@@ -167,7 +167,7 @@ def case_view(
         "reason_code": case.reason_code,
         "merchant_fault": case.merchant_fault,
         "return_freight_payer": case.return_freight_payer,
-        "items": [{"sku": i.sku_code, "qty": i.qty} for i in case.items.all()],
+        "items": [{"sku": i.sku_code, "qty": i.qty} for i in rows.related_rows(case, "items")],
         "refund_fen": case.refund_fen,
         "freight_refund_fen": case.freight_refund_fen,
         "exchange_sku": case.exchange_sku or None,

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_noop
 
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
@@ -40,20 +40,21 @@ REFUND_ONLY_SHARE_PERCENT = 50
 MANY_CASES = 3
 MANY_CASES_DAYS = 3
 
+# Marked for translation here, translated when a flag is made (``_flag``), in the caller's language.
 MESSAGES = {
-    "repeated_sku": gettext_lazy(
+    "repeated_sku": gettext_noop(
         "The buyer has applied for after-sales on %(sku)s %(count)s times in %(days)s days; "
         "from %(limit)s, one more application closes the order's after-sales entry."
     ),
-    "return_not_picked_up": gettext_lazy(
+    "return_not_picked_up": gettext_noop(
         "The return parcel %(carrier)s %(tracking_no)s had no pickup scan within %(hours)s hours "
         "after its tracking number was entered."
     ),
-    "refund_only_share": gettext_lazy(
+    "refund_only_share": gettext_noop(
         "%(refund_only)s of the buyer's %(orders)s orders in the last %(days)s days had a refund-only "
         "request (%(percent)s%%)."
     ),
-    "many_cases": gettext_lazy(
+    "many_cases": gettext_noop(
         "The buyer opened %(count)s after-sales applications in the last %(days)s days."
     ),
 }
@@ -135,7 +136,7 @@ def _flags(
     """The flags on ``cases`` and on ``buyer_ids``, each kind from one statement, all read together."""
     on_cases: dict[int, list[Flag]] = {case.pk: [] for case in cases}
     on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
-    skus_of = {case.pk: sorted({item.sku_code for item in case.items.all()}) for case in cases}
+    skus_of = {case.pk: sorted({item.sku_code for item in rows.related_rows(case, "items")}) for case in cases}
     keys = {(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]}
     parcels = _parcels_read(cases)
     parcels_q = (
@@ -168,7 +169,7 @@ def _flags(
 
 def _flag(code: str, params: dict[str, Any]) -> Flag:
     """A flag with its reason in the caller's language; ``params`` are the numbers the reason names."""
-    return {"code": code, "message": str(MESSAGES[code]) % params, "params": params}
+    return {"code": code, "message": gettext(MESSAGES[code]) % params, "params": params}
 
 
 def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:

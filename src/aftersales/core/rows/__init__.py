@@ -30,6 +30,7 @@ from aftersales.core.rows.reads import (
     query,
     query_where,
     read_together,
+    related_rows,
     select,
     select_with,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "query",
     "query_where",
     "read_together",
+    "related_rows",
     "rows_of",
     "run",
     "save",

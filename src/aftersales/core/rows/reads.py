@@ -219,4 +219,14 @@ def attach(owner: Model, relation: str, found: list[Any]) -> None:
 def attached(owner: Model, relation: str) -> list[Any] | None:
     """The rows of ``relation`` left on ``owner`` by ``attach`` (or ``prefetch_related``); None when none were."""
     done = owner.__dict__.get("_prefetched_objects_cache", {}).get(relation)
-    return None if done is None else list(done)
+    if done is None:
+        return None
+    found = done._result_cache
+    return list(found) if found is not None else list(done)
+
+
+def related_rows(owner: Model, relation: str) -> list[Any]:
+    """The rows of ``relation``: those read with ``owner`` when they were (without making the relation's
+    manager, which costs more than the lookup), else read now as ``owner.<relation>.all()`` reads them."""
+    found = attached(owner, relation)
+    return found if found is not None else list(getattr(owner, relation).all())
