@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from aftersales.core.actors import BUYER, MERCHANT, PAYMENT, PLATFORM, SYSTEM
 from aftersales.core.errors import ActionNotAllowed
@@ -145,6 +146,11 @@ AUTOMATIC = frozenset({"expire", "settle"})
 
 def allowed(state: str, case_type: str, role: str) -> list[str]:
     """Public action names the role may take now, in table order, without duplicates."""
+    return list(_allowed(state, case_type, role))
+
+
+@cache
+def _allowed(state: str, case_type: str, role: str) -> tuple[str, ...]:
     names: list[str] = []
     for (from_state, action), edge in TRANSITIONS.items():
         if from_state != state or action in AUTOMATIC or role not in edge.actors:
@@ -154,7 +160,7 @@ def allowed(state: str, case_type: str, role: str) -> list[str]:
         name = PUBLIC_NAME[action]
         if name not in names:
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def edge_for(state: str, action: str, case_type: str, role: str) -> Edge:
