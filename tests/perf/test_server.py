@@ -4,6 +4,10 @@ server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +54,19 @@ def test_one_thread_per_process_on_sqlite_several_on_postgresql() -> None:
     threads = threads_per_process()
     # then SQLite's one writer is not queued for by threads of the same process
     assert threads == (1 if connection.vendor == "sqlite" else 4)
+
+
+def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) -> None:
+    # given a server process on SQLite, with the whole application loaded (as each web process loads it)
+    script = (
+        "import sys, django; django.setup();"
+        "from django.test import Client; import aftersales.config.urls;"
+        "from aftersales.core import rows;"
+        "print('psycopg' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
+    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
+    # when it has started
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    # then the PostgreSQL driver (about 10 MB a process) was never imported
+    assert done.stdout.strip() == "False"

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from aftersales.core.rows import binary_answers
 from aftersales.core.rows.tables import db
 
 _KEPT = "_rows_cursor"
@@ -32,6 +31,8 @@ def _ready(on: BaseDatabaseWrapper) -> Any:
     on.validate_no_broken_transaction()
     raw = on.connection
     if on.vendor == "postgresql" and on.__dict__.get(_BINARY_READY) is not raw:
+        from aftersales.core.rows import binary_answers  # the driver is loaded only where it is used
+
         binary_answers.prepare(raw)
         on.__dict__[_BINARY_READY] = raw
     return raw
