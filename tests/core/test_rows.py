@@ -184,3 +184,24 @@ def _prepared_reading(table: str) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("SELECT statement FROM pg_prepared_statements")
         return [s for (s,) in cur.fetchall() if f"FROM {table}" in s or f'FROM "{table}"' in s]
+
+
+@pytest.mark.django_db
+def test_related_rows_answer_from_what_was_read_with_the_owner_else_read_them(world: Any, frozen: Any) -> None:
+    # given a case with one item, read once bare and once with its items attached
+    from aftersales.cases.models import AfterSale, CaseItem
+
+    case = _case(world)
+    bare = rows.get(AfterSale, id=case.pk)
+    with_items = rows.get(AfterSale, id=case.pk)
+    assert bare is not None and with_items is not None
+    rows.attach(with_items, "items", rows.select(CaseItem, case_id=case.pk))
+    # when each is asked for its items
+    with CaptureQueriesContext(connection) as attached_reads:
+        from_attached = rows.related_rows(with_items, "items")
+    with CaptureQueriesContext(connection) as bare_reads:
+        from_bare = rows.related_rows(bare, "items")
+    # then both give the case's item; only the bare case read it from the database
+    assert [i.sku_code for i in from_attached] == [i.sku_code for i in from_bare] == ["PHONE-CASE"]
+    assert len(attached_reads.captured_queries) == 0
+    assert len(bare_reads.captured_queries) == 1

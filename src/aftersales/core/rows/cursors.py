@@ -5,7 +5,8 @@ read at once, and a fresh one each of those whose answers come back together.
 What Django's wrapper adds is kept: the driver's errors come out as Django's (``IntegrityError``…), a broken
 transaction refuses more statements, and while queries are being counted or logged (``assertNumQueries``,
 ``CaptureQueriesContext``, ``DEBUG``) or an ``execute_wrapper`` is installed, every statement goes through
-Django's own cursor, so it is seen there exactly as before."""
+Django's own cursor, so it is seen there exactly as before. On PostgreSQL the answers come in binary form
+(``binary_answers``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from aftersales.core.rows.tables import db
+from aftersales.core.rows.tables import Statement, db
 
 _KEPT = "_rows_cursor"
 _BINARY_READY = "_rows_binary_ready"
@@ -91,7 +92,7 @@ def rows_of(
         return list(cur.fetchall())
 
 
-def rows_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+def rows_together(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
     """The rows of each statement, all sent before any answer is read (call it inside a pipeline)."""
     on = db()
     if _seen_by_django(on):
