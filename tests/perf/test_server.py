@@ -70,3 +70,21 @@ def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     # then the PostgreSQL driver (about 10 MB a process) was never imported
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(world: Any) -> None:
+    # given the database of this run
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL keeps its own buffers
+    # when a connection reports how it reads and writes
+    with connection.cursor() as cur:
+        found = {}
+        for pragma in ("journal_mode", "synchronous", "mmap_size"):
+            cur.execute(f"PRAGMA {pragma}")
+            found[pragma] = cur.fetchone()[0]
+    # then readers run beside the writer (WAL), commits do not wait for the disk, and pages are read from a
+    # memory map shared by every connection and process, not copied into each connection's small cache
+    assert found["journal_mode"] == "wal"
+    assert found["synchronous"] == 1  # NORMAL
+    assert found["mmap_size"] >= 256 * 2**20
