@@ -4,6 +4,7 @@ server."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -72,19 +73,18 @@ def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) 
     assert done.stdout.strip() == "False"
 
 
-@pytest.mark.django_db
-def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(world: Any) -> None:
-    # given the database of this run
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL keeps its own buffers
+def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(tmp_path: Path) -> None:
+    # given a process on an SQLite file, as the server runs (the tests' own database lives in memory)
+    script = (
+        "import django; django.setup(); from django.db import connection; cur = connection.cursor();"
+        "print([cur.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'synchronous', 'mmap_size')])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
+    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
     # when a connection reports how it reads and writes
-    with connection.cursor() as cur:
-        found = {}
-        for pragma in ("journal_mode", "synchronous", "mmap_size"):
-            cur.execute(f"PRAGMA {pragma}")
-            found[pragma] = cur.fetchone()[0]
-    # then readers run beside the writer (WAL), commits do not wait for the disk, and pages are read from a
-    # memory map shared by every connection and process, not copied into each connection's small cache
-    assert found["journal_mode"] == "wal"
-    assert found["synchronous"] == 1  # NORMAL
-    assert found["mmap_size"] >= 256 * 2**20
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    journal, synchronous, mmap_size = ast.literal_eval(done.stdout.strip())
+    # then readers run beside the writer (WAL), commits do not wait for the disk (NORMAL), and pages are read
+    # from a memory map shared by every connection and process, not copied into each connection's small cache
+    assert (journal, synchronous) == ("wal", 1)
+    assert mmap_size >= 256 * 2**20
