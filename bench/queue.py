@@ -8,7 +8,7 @@ import time
 from aftersales.cases import queries
 from aftersales.core import clock
 from bench.common import emit, engine, percentile
-from bench.data import T0, bulk_history, make_shop
+from bench.data import T0, bulk_history, make_shop, settle_after_load
 
 REPEAT = 200
 
@@ -30,6 +30,7 @@ def run(*, quick: bool) -> None:
     bulk_history(shop_small, small, open_share=0.05)
     shop_large = make_shop("queue-large")
     bulk_history(shop_large, large, open_share=0.05)
+    settle_after_load()
     _p95_ms(shop_small.merchant, repeat=20)
     base = _p95_ms(shop_small.merchant)
     big = _p95_ms(shop_large.merchant)
