@@ -11,7 +11,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model
 
-from aftersales.core.rows.cursors import rows_of, run
+from aftersales.core.rows.cursors import in_pipeline, rows_of, run
 from aftersales.core.rows.tables import (
     M,
     _Cond,
@@ -68,7 +68,7 @@ def pipeline() -> Iterator[None]:
         yield
         return
     on.ensure_connection()
-    if on.connection.pgconn.pipeline_status:  # already inside one: ride it
+    if in_pipeline(on):  # already inside one: ride it
         yield
         return
     with on.wrap_database_errors, on.connection.pipeline():
