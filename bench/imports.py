@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from aftersales.accounts.services import create_shop
 from aftersales.cases.models import NO_DEADLINE
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.orders.importer import BATCH, import_lines
 from bench.common import emit, engine, timed
 from bench.data import T0, make_shop
@@ -43,7 +43,7 @@ def _lines(n: int, prefix: str) -> list[str]:
 
 
 def _insert(table: str, columns: str, width: int) -> str:
-    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * width)})"
+    return f"INSERT INTO {table} ({columns}) VALUES ({rows.marks(width)})"
 
 
 _BUYER = _insert("accounts_buyer", "id, external_id, name, user_id, created_at", 5)

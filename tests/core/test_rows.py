@@ -205,3 +205,7 @@ def test_related_rows_answer_from_what_was_read_with_the_owner_else_read_them(wo
     assert [i.sku_code for i in from_attached] == [i.sku_code for i in from_bare] == ["PHONE-CASE"]
     assert len(attached_reads.captured_queries) == 0
     assert len(bare_reads.captured_queries) == 1
+    # and what was read is kept with the case: asking again reads nothing
+    with CaptureQueriesContext(connection) as again:
+        assert [i.sku_code for i in rows.related_rows(bare, "items")] == ["PHONE-CASE"]
+    assert len(again.captured_queries) == 0

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from aftersales.accounts.models import Shop
@@ -296,12 +295,12 @@ def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[str
             params.append(getattr(f, column))
     if f.overdue is not None:
         where.append("due_sort < %s" if f.overdue else "due_sort >= %s")
-        params.append(_db_time(now))
+        params.append(rows.stamp(now))
     key, after, direction = ("due_sort", ">", "") if f.sort == "deadline" else ("created_at", "<", " DESC")
     if f.cursor:
         at, pk = _decode_cursor(f.cursor)
         where.append(f"({key} {after} %s OR ({key} = %s AND id {after} %s))")
-        params.extend([_db_time(at), _db_time(at), pk])
+        params.extend([rows.stamp(at), rows.stamp(at), pk])
     sql = (
         f"SELECT id FROM cases_aftersale WHERE {' AND '.join(where) or '1 = 1'}"
         f" ORDER BY {key}{direction}, id{direction} LIMIT %s"
@@ -326,10 +325,6 @@ def _scope_condition(actor: Actor, shop_code: str | None) -> list[tuple[str, Any
             return None
         conditions.append(("shop_id = %s", shop.pk))
     return conditions
-
-
-def _db_time(at: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(at)
 
 
 def order_entry(order: Order, *, now: datetime) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def _open_conversation(shop_id: int, order_id: int, at: datetime) -> None:
     rows.run(
         f"INSERT INTO {Conversation._meta.db_table} (shop_id, order_id, created_at) VALUES (%s, %s, %s)"
         " ON CONFLICT (order_id) DO NOTHING",
-        [shop_id, order_id, connection.ops.adapt_datetimefield_value(at)],
+        [shop_id, order_id, rows.stamp(at)],
     )
 
 
@@ -80,7 +80,7 @@ def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], 
             f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
             " text, card_type, case_id, card_data)"
             f" SELECT %s, id, %s, %s, %s, %s, '', %s, %s, %s FROM {conversations} WHERE order_id = %s",
-            [shop_id, connection.ops.adapt_datetimefield_value(at), SYSTEM, "system", card.to, card.type,
+            [shop_id, rows.stamp(at), SYSTEM, "system", card.to, card.type,
              case_id, _CARD_DATA.get_db_prep_save(card.data, connection), order_id],
         )  # fmt: skip
 

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils.translation import gettext, gettext_noop
 
 from aftersales.cases import policy
@@ -90,7 +89,7 @@ def same_sku_statement(keys: set[SkuKey], *, now: datetime) -> rows.Statement:
             WHERE r.shop_id = c.shop_id AND r.buyer_id = c.buyer_id AND r.sku_code = ci.sku_code
               AND r.resolved_at > c.created_at)
         GROUP BY c.shop_id, c.buyer_id, ci.sku_code"""
-    since = connection.ops.adapt_datetimefield_value(now - timedelta(days=policy.ABUSE_DAYS))
+    since = rows.stamp(now - timedelta(days=policy.ABUSE_DAYS))
     return sql, [*buyers, since, *shops, *skus]
 
 
@@ -202,7 +201,6 @@ def _return_not_picked_up(
 
 def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
     """Per buyer: orders paid in the last REFUND_ONLY_DAYS days, and how many of them had a refund-only case."""
-    stamp = connection.ops.adapt_datetimefield_value
     sql = f"""
         SELECT o.buyer_id, COUNT(DISTINCT o.id),
                COUNT(DISTINCT CASE WHEN c.type = %s THEN o.id END)
@@ -210,7 +208,7 @@ def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datet
         WHERE o.buyer_id IN ({rows.marks(len(buyer_ids))}) AND o.paid_at > %s AND o.paid_at <= %s
           {"AND o.shop_id = %s" if shop_id is not None else ""}
         GROUP BY o.buyer_id"""
-    params = [t.REFUND_ONLY, *buyer_ids, stamp(now - timedelta(days=REFUND_ONLY_DAYS)), stamp(now)]
+    params = [t.REFUND_ONLY, *buyer_ids, rows.stamp(now - timedelta(days=REFUND_ONLY_DAYS)), rows.stamp(now)]
     return sql, params + ([shop_id] if shop_id is not None else [])
 
 
@@ -230,13 +228,12 @@ def _refund_only_share(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]
 
 def _many_cases_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
     """Per buyer: applications in the last MANY_CASES_DAYS days (from the index on buyer, created_at)."""
-    stamp = connection.ops.adapt_datetimefield_value
     sql = f"""
         SELECT buyer_id, COUNT(*) FROM cases_aftersale
         WHERE buyer_id IN ({rows.marks(len(buyer_ids))}) AND counts_as_application AND created_at > %s AND created_at <= %s
           {"AND +shop_id = %s" if shop_id is not None else ""}
         GROUP BY buyer_id"""
-    params = [*buyer_ids, stamp(now - timedelta(days=MANY_CASES_DAYS)), stamp(now)]
+    params = [*buyer_ids, rows.stamp(now - timedelta(days=MANY_CASES_DAYS)), rows.stamp(now)]
     return sql, params + ([shop_id] if shop_id is not None else [])
 
 

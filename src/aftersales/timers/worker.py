@@ -31,7 +31,6 @@ from aftersales.timers.models import FAILED, PENDING, Timer
 
 log = logging.getLogger("aftersales.worker")
 
-BATCH = 200
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(minutes=1)
 UPKEEP_EVERY = timedelta(hours=1)
@@ -44,7 +43,7 @@ CLAIM_ORDER = "next_attempt_at, id"
 
 
 def claim_params(now: datetime) -> list[Any]:
-    return [connection.ops.adapt_datetimefield_value(now)]
+    return [rows.stamp(now)]
 
 
 def _claim(now: datetime) -> Timer | None:

@@ -145,17 +145,8 @@ def transition(
     return event
 
 
-def case_items(case: AfterSale) -> list[CaseItem]:
-    """The case's items, read once per command."""
-    items = rows.attached(case, "items")
-    if items is None:
-        items = rows.select(CaseItem, case_id=case.pk)
-        rows.attach(case, "items", items)
-    return items
-
-
 def _replacement_lines(case: AfterSale) -> list[tuple[str, int]]:
-    items = case_items(case)
+    items = rows.related_rows(case, "items")
     if case.type == t.EXCHANGE:
         return [(case.exchange_sku, sum(i.qty for i in items))]
     return sorted((i.sku_code, i.qty) for i in items)
@@ -196,7 +187,7 @@ class _CardFacts(Mapping[str, Any]):
         if key == "deadline_at":
             return case.deadline_at.isoformat() if case.deadline_at else None
         if key == "items":
-            return [{"sku": i.sku_code, "qty": i.qty} for i in case_items(case)]
+            return [{"sku": i.sku_code, "qty": i.qty} for i in rows.related_rows(case, "items")]
         if key == "return_address":
             return case.return_address
         if key == "refund_amount_fen":
@@ -344,11 +335,6 @@ def refunded_from(found: list[tuple[Any, ...]]) -> Refunded:
 def _refunded_on(order: Order, *, excluding_case: int | None) -> Refunded:
     (found,) = rows.read_together(refunded_statement(order.pk, excluding_case=excluding_case))
     return refunded_from(found)
-
-
-def goods_refunded_fen(order: Order, *, excluding_case: int | None = None) -> int:
-    """Goods money already paid back, or on its way, on this order."""
-    return _refunded_on(order, excluding_case=excluding_case).total
 
 
 def refundable_fen(

@@ -34,7 +34,7 @@ from aftersales.core.rows.reads import (
     select,
     select_with,
 )
-from aftersales.core.rows.tables import Statement, marks
+from aftersales.core.rows.tables import Statement, marks, stamp
 from aftersales.core.rows.writes import insert, insert_all, pipeline, save, update, update_where
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "save",
     "select",
     "select_with",
+    "stamp",
     "update",
     "update_where",
 ]

@@ -226,7 +226,12 @@ def attached(owner: Model, relation: str) -> list[Any] | None:
 
 
 def related_rows(owner: Model, relation: str) -> list[Any]:
-    """The rows of ``relation``: those read with ``owner`` when they were (without making the relation's
-    manager, which costs more than the lookup), else read now as ``owner.<relation>.all()`` reads them."""
+    """The rows of the reverse relation ``relation`` (``case.items``), in id order: those read with ``owner``
+    when they were (without making the relation's manager, which costs more than the lookup), else read now
+    and attached, so that the next ask reads nothing."""
     found = attached(owner, relation)
-    return found if found is not None else list(getattr(owner, relation).all())
+    if found is None:
+        rel = getattr(type(owner), relation).rel
+        found = select(rel.related_model, **{rel.field.attname: owner.pk})
+        attach(owner, relation, found)
+    return found

@@ -16,9 +16,8 @@ from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=Model)
 
-# Fields whose Python value is what the driver takes, on every backend: no conversion on the way in or out
-# except what ``_converters`` finds (SQLite gives booleans back as integers).
-# Fields whose Python values (str, int, bool, a primary key) every driver takes as they are.
+# Fields whose Python values (str, int, bool, a primary key) every driver takes as they are, on the way in;
+# on the way out only the converters ``_table`` finds apply (SQLite gives booleans back as integers).
 AS_THEY_ARE = (
     models.CharField,
     models.TextField,
@@ -44,8 +43,9 @@ Statement = tuple[str, Sequence[Any]]
 class _Table:
     name: str
     fields: tuple[Field[Any, Any], ...]
+    # Every field but the primary key: what an insert writes, and an update of the whole row.
+    writable: tuple[Field[Any, Any], ...]
     by_attname: dict[str, Field[Any, Any]]
-    select_list: str
     attnames: list[str]
     converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
     # Fields whose values go to the driver as they are (``AS_THEY_ARE``).
@@ -80,8 +80,8 @@ def _table(model: type[Model], vendor: str) -> _Table:
     return _Table(
         name=_q(model._meta.db_table),
         fields=fields,
+        writable=tuple(f for f in fields if not f.primary_key),
         by_attname={f.attname: f for f in fields},
-        select_list=", ".join(_q(f.column) for f in fields),
         attnames=[f.attname for f in fields],
         converters=tuple(converters),
         plain=frozenset(f.attname for f in fields if isinstance(f, AS_THEY_ARE)),
@@ -92,6 +92,11 @@ def db() -> BaseDatabaseWrapper:
     """This thread's connection itself: what ``connection`` stands for, looked up once by a caller that uses it
     many times (each use of the ``connection`` proxy looks it up again)."""
     return connections[DEFAULT_DB_ALIAS]
+
+
+def stamp(at: datetime | None) -> Any:
+    """A time as a written-out statement takes it as a parameter (SQLite keeps Django's text of it)."""
+    return db().ops.adapt_datetimefield_value(at)
 
 
 def _shape(model: type[Model], on: BaseDatabaseWrapper | None = None) -> _Table:

@@ -29,7 +29,7 @@ from aftersales.core.rows.tables import (
 @cache
 def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
     table = _table(model, vendor)
-    fields = tuple(f for f in table.fields if not f.primary_key)
+    fields = table.writable
     columns = ", ".join(_q(f.column) for f in fields)
     values = marks(len(fields))
     assert model._meta.pk is not None
@@ -113,4 +113,4 @@ def update_where(model: type[Model], values: dict[str, Any], **where: Any) -> No
 
 @cache
 def _all_but_key(model: type[Model], vendor: str) -> tuple[str, ...]:
-    return tuple(f.attname for f in _table(model, vendor).fields if not f.primary_key)
+    return tuple(f.attname for f in _table(model, vendor).writable)
