@@ -95,10 +95,10 @@ class _Ceiling:
         for start in range(first, end, BATCH):
             self._batch(range(start, min(end, start + BATCH)))
 
-    def _buyers_and_skus(self, cur: Any, rows: range) -> None:
+    def _buyers_and_skus(self, cur: Any, numbers: range) -> None:
         buyer0, sku0 = _next_ids(cur, "accounts_buyer", "catalog_sku")
-        new_buyers = range(len(self.buyers), min(5000, rows.stop))
-        new_skus = range(len(self.skus), min(100, rows.stop))
+        new_buyers = range(len(self.buyers), min(5000, numbers.stop))
+        new_skus = range(len(self.skus), min(100, numbers.stop))
         cur.executemany(_BUYER, [(buyer0 + k, f"ceiling-buyer-{b}", "", None, self.now)
                                  for k, b in enumerate(new_buyers)])  # fmt: skip
         cur.executemany(_SKU, [(sku0 + k, self.shop_id, f"SKU-{s}", f"SKU-{s}", 1990, 0, 0, True, self.now, self.now)
@@ -106,24 +106,24 @@ class _Ceiling:
         self.buyers += range(buyer0, buyer0 + len(new_buyers))
         self.skus += range(sku0, sku0 + len(new_skus))
 
-    def _batch(self, rows: range) -> None:
+    def _batch(self, numbers: range) -> None:
         shop_id, paid, signed, opened, buyers, skus = (
             self.shop_id, self.paid, self.signed, self.opened, self.buyers, self.skus
         )  # fmt: skip
         with transaction.atomic(), connection.cursor() as cur:
-            self._buyers_and_skus(cur, rows)
+            self._buyers_and_skus(cur, numbers)
             order0, item0, case0 = _next_ids(cur, "orders_order", "orders_orderitem", "cases_aftersale")
-            start = rows.start
+            start = numbers.start
             cur.executemany(_ORDER, [
                 (order0 + i - start, shop_id, f"C{i:09d}", buyers[i % 5000], "张三", "13812345678",
                  "上海市浦东新区", 0, 1990, paid, signed, "", "", signed, False, "", None, self.now)
-                for i in rows
+                for i in numbers
             ])  # fmt: skip
             cur.executemany(_ITEM, [
                 (item0 + i - start, shop_id, order0 + i - start, skus[i % 100], f"SKU-{i % 100}", 1, 1990, 1990)
-                for i in rows
+                for i in numbers
             ])  # fmt: skip
-            cases = [i for i in rows if i % 10 == 0]
+            cases = [i for i in numbers if i % 10 == 0]
             cur.executemany(_CASE, [
                 (case0 + k, shop_id, order0 + i - start, f"C{i:09d}", buyers[i % 5000], "refund_only",
                  "refunded", "", "", "damaged", True, "merchant", 1990, 0, "", "", self.evidence, None, "buyer",
@@ -157,14 +157,14 @@ def _ceiling_bare(n: int) -> float:
             )
             cur.execute("CREATE TABLE bench_events (order_sn varchar(64), action varchar(32), data text)")
         for start in range(0, n, BATCH):
-            rows = range(start, min(n, start + BATCH))
+            numbers = range(start, min(n, start + BATCH))
             with transaction.atomic(), connection.cursor() as cur:
                 cur.executemany(f"INSERT INTO bench_orders VALUES ({p},{p},{p},{p},{p},{p},{p},{p},{p})",
                                 [(shop_id, f"C{i:09d}", f"imp-buyer-{i % 5000}", "张三", "13812345678", "上海市浦东新区",
-                                  0, 1990, paid) for i in rows])  # fmt: skip
+                                  0, 1990, paid) for i in numbers])  # fmt: skip
                 cur.executemany(f"INSERT INTO bench_items VALUES ({p},{p},{p},{p})",
-                                [(f"C{i:09d}", f"SKU-{i % 100}", 1, 1990) for i in rows])  # fmt: skip
-                cases = [i for i in rows if i % 10 == 0]
+                                [(f"C{i:09d}", f"SKU-{i % 100}", 1, 1990) for i in numbers])  # fmt: skip
+                cases = [i for i in numbers if i % 10 == 0]
                 cur.executemany(f"INSERT INTO bench_cases VALUES ({p},{p},{p},{p})",
                                 [(f"C{i:09d}", "refund_only", "refunded", 1990) for i in cases])  # fmt: skip
                 cur.executemany(f"INSERT INTO bench_events VALUES ({p},{p},{p})",
