@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.db import connections
 from gunicorn.app.base import BaseApplication
 
 from aftersales.core.planner import refresh_planner_statistics
@@ -52,8 +53,16 @@ def threads_per_process() -> int:
     return 1 if connection.vendor == "sqlite" else 4
 
 
-def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, Any]]) -> None:
+def before_forking() -> None:
+    """Ready this process to fork the web processes: SQLite's planner statistics gathered, and no connection
+    left open. Connections are kept between requests, so a connection this process opened (to migrate, to
+    fill the demo) would otherwise be inherited by every web process and shared among them."""
     refresh_planner_statistics()
+    connections.close_all()
+
+
+def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, Any]]) -> None:
+    before_forking()
     worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"], env=os.environ.copy())
     print(_banner(host, port, logins), flush=True)
     try:

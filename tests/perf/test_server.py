@@ -88,3 +88,52 @@ def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(tmp_path:
     # from a memory map shared by every connection and process, not copied into each connection's small cache
     assert (journal, synchronous) == ("wal", 1)
     assert mmap_size >= 256 * 2**20
+
+
+def test_a_process_keeps_its_sqlite_connection_from_one_request_to_the_next(tmp_path: Path) -> None:
+    # given a process on an SQLite file, as each web process runs
+    script = (
+        "import django; django.setup(); from django.db import connection;"
+        "from django.core.signals import request_finished, request_started;"
+        "seen = [];"
+        "[(request_started.send(sender=None), connection.cursor().execute('SELECT 1'),"
+        "  seen.append(id(connection.connection)), request_finished.send(sender=None)) for _ in range(2)];"
+        "print(seen[0] == seen[1] and connection.connection is not None)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
+    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
+    # when it serves two requests that read the database
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    # then the second uses the connection the first opened, instead of opening the file again
+    assert done.stdout.strip() == "True"
+
+
+def test_the_server_forks_its_web_processes_with_no_connection_open(tmp_path: Path) -> None:
+    # given the server's process, which has opened its database to migrate and fill the demo
+    script = (
+        "import django; django.setup(); from django.db import connection;"
+        "connection.ensure_connection(); opened = connection.connection is not None;"
+        "from aftersales.server import before_forking; before_forking();"
+        "print(opened, connection.connection is None)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
+    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
+    # when it is about to fork the web processes
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    # then no connection is left for them to inherit and share
+    assert done.stdout.split() == ["True", "True"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_closes_its_postgresql_connection_before_forking() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the tests' SQLite database lives in memory, where Django never closes it")
+    # given the server's process with its connection open
+    connection.ensure_connection()
+    assert connection.connection is not None
+    # when it is about to fork the web processes
+    from aftersales.server import before_forking
+
+    before_forking()
+    # then the connection is closed, not inherited by the web processes
+    assert connection.connection is None

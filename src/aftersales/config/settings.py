@@ -38,9 +38,10 @@ DATA_DIR = Path(_env("DATA_DIR", user_data_dir("aftersales")))
 _DEFAULT_DB = f"sqlite:///{DATA_DIR / 'aftersales.sqlite3'}"
 DATABASE_URL = _env("DATABASE_URL", _DEFAULT_DB)
 
+# A process keeps its connection between requests (for up to a minute): opening one costs more than a request
+# to /me (on SQLite the file is opened, its schema read and the pragmas below set every time).
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue instead of failing on a lock upgrade. Pages are read through a memory map
