@@ -187,7 +187,9 @@ def _prepared_reading(table: str) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_related_rows_answer_from_what_was_read_with_the_owner_else_read_them(world: Any, frozen: Any) -> None:
+def test_related_rows_answer_from_what_was_read_with_the_owner_else_read_them(
+    world: Any, frozen: Any
+) -> None:
     # given a case with one item, read once bare and once with its items attached
     from aftersales.cases.models import AfterSale, CaseItem
 

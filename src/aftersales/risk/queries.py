@@ -135,7 +135,9 @@ def _flags(
     """The flags on ``cases`` and on ``buyer_ids``, each kind from one statement, all read together."""
     on_cases: dict[int, list[Flag]] = {case.pk: [] for case in cases}
     on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
-    skus_of = {case.pk: sorted({item.sku_code for item in rows.related_rows(case, "items")}) for case in cases}
+    skus_of = {
+        case.pk: sorted({item.sku_code for item in rows.related_rows(case, "items")}) for case in cases
+    }
     keys = {(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]}
     parcels = _parcels_read(cases)
     parcels_q = (
