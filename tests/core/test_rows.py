@@ -211,3 +211,58 @@ def test_related_rows_answer_from_what_was_read_with_the_owner_else_read_them(
     with CaptureQueriesContext(connection) as again:
         assert [i.sku_code for i in rows.related_rows(bare, "items")] == ["PHONE-CASE"]
     assert len(again.captured_queries) == 0
+
+
+@pytest.mark.django_db
+def test_an_update_writes_the_fields_that_changed_since_the_row_was_read(world: Any, frozen: Any) -> None:
+    from aftersales.cases.models import AfterSale
+
+    # given a case read by a built statement
+    case = rows.get(AfterSale, id=_case(world).pk)
+    assert case is not None
+    # when one plain field is changed, a JSON list is changed in place, and the case is updated
+    case.description = "外箱破损，已拍照"
+    case.evidence.append("https://img.example/破损2.jpg")
+    with CaptureQueriesContext(connection) as seen:
+        rows.update(case)
+    # then both changes are stored, and the statement wrote those fields (and the other JSON field, which may
+    # have changed in place too), not the columns of indexes that did not change
+    (statement,) = [q["sql"] for q in seen.captured_queries if q["sql"].startswith("UPDATE")]
+    written = statement.split(" SET ")[1].split(" WHERE ")[0]
+    assert "description" in written and "evidence" in written and "return_address" in written
+    assert "state" not in written and "buyer_id" not in written and "created_at" not in written
+    stored = AfterSale.objects.get(pk=case.pk)
+    assert stored.description == "外箱破损，已拍照"
+    assert stored.evidence[-1] == "https://img.example/破损2.jpg"
+
+
+@pytest.mark.django_db
+def test_a_field_changed_but_not_written_is_written_by_the_next_update(world: Any, frozen: Any) -> None:
+    from aftersales.cases.models import AfterSale
+
+    # given a case read by a built statement, with two fields changed
+    case = rows.get(AfterSale, id=_case(world).pk)
+    assert case is not None
+    case.description = "第一次修改"
+    case.refund_fen = case.refund_fen - 1
+    # when only one of them is written by name, then the case is updated
+    rows.update(case, ["description"])
+    assert AfterSale.objects.get(pk=case.pk).refund_fen == case.refund_fen + 1
+    rows.update(case)
+    # then the other change is stored too
+    assert AfterSale.objects.get(pk=case.pk).refund_fen == case.refund_fen
+
+
+@pytest.mark.django_db
+def test_an_instance_the_orm_read_is_written_whole(world: Any, frozen: Any) -> None:
+    from aftersales.cases.models import AfterSale
+
+    # given a case read by the ORM, whose earlier values rows does not know
+    case = AfterSale.objects.get(pk=_case(world).pk)
+    AfterSale.objects.filter(pk=case.pk).update(description="别处改的")
+    case.refund_fen = case.refund_fen - 1
+    # when it is updated through rows
+    rows.update(case)
+    # then every field is written, as it was held
+    stored = AfterSale.objects.get(pk=case.pk)
+    assert stored.refund_fen == case.refund_fen and stored.description == case.description

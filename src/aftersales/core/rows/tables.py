@@ -50,6 +50,8 @@ class _Table:
     converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
     # Fields whose values go to the driver as they are (``AS_THEY_ARE``).
     plain: frozenset[str]
+    # Writable fields whose values can change in place (a JSON list or dict): an update always writes them.
+    mutable: frozenset[str]
 
 
 def _sqlite_utc_datetime(value: Any, expression: Any, conn: Any) -> datetime | None:
@@ -85,6 +87,7 @@ def _table(model: type[Model], vendor: str) -> _Table:
         attnames=[f.attname for f in fields],
         converters=tuple(converters),
         plain=frozenset(f.attname for f in fields if isinstance(f, AS_THEY_ARE)),
+        mutable=frozenset(f.attname for f in fields if isinstance(f, models.JSONField)),
     )
 
 
@@ -109,9 +112,14 @@ def _prep(table: _Table, name: str, value: Any, on: BaseDatabaseWrapper) -> Any:
     return table.by_attname[name].get_db_prep_save(value, on)
 
 
+# Where an instance keeps the values its row held when read or last written (``stored``).
+STORED = "_rows_stored"
+
+
 def _from_row(model: type[M], table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> M:
     """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
-    values are already the fields' Python values once converted)."""
+    values are already the fields' Python values once converted). It remembers them, so that an update
+    writes only the fields that changed since (``changed``)."""
     values = list(row)
     for i, found, col in table.converters:
         value = values[i]
@@ -120,11 +128,40 @@ def _from_row(model: type[M], table: _Table, row: Sequence[Any], on: BaseDatabas
         values[i] = value
     obj = model.__new__(model)
     obj.__dict__.update(zip(table.attnames, values, strict=True))
+    obj.__dict__[STORED] = values
     state = ModelState()
     state.adding = False
     state.db = DEFAULT_DB_ALIAS
     obj._state = state
     return obj
+
+
+def stored(obj: Model, table: _Table, written: Sequence[str] | None = None) -> None:
+    """Remember ``obj``'s values as its row now holds them, after a write of the fields ``written`` (all
+    when None); the others keep what was remembered of them. A new list each time: a copy of the instance
+    keeps its own."""
+    held = obj.__dict__.get(STORED)
+    if written is None or held is None:
+        obj.__dict__[STORED] = [getattr(obj, name) for name in table.attnames]
+        return
+    names = set(written)
+    obj.__dict__[STORED] = [
+        getattr(obj, name) if name in names else before
+        for name, before in zip(table.attnames, held, strict=True)
+    ]
+
+
+def changed(obj: Model, table: _Table) -> tuple[str, ...] | None:
+    """The writable fields of ``obj`` whose values differ from its row's (JSON fields always count, as they
+    may have changed in place), or None when its row's values are not known (an instance not read here)."""
+    held = obj.__dict__.get(STORED)
+    if held is None:
+        return None
+    return tuple(
+        f.attname
+        for f, before in zip(table.fields, held, strict=True)
+        if not f.primary_key and (f.attname in table.mutable or getattr(obj, f.attname) != before)
+    )
 
 
 # A condition is (attname, None) for ``= %s`` or (attname, n) for ``IN`` with n values.

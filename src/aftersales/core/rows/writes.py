@@ -13,6 +13,7 @@ from django.db.models import Field, Model
 
 from aftersales.core.rows.cursors import in_pipeline, rows_of, run
 from aftersales.core.rows.tables import (
+    STORED,
     M,
     _Cond,
     _conditions,
@@ -21,8 +22,10 @@ from aftersales.core.rows.tables import (
     _shape,
     _table,
     _where_sql,
+    changed,
     db,
     marks,
+    stored,
 )
 
 
@@ -48,6 +51,7 @@ def insert(obj: M, *, returning: bool = True) -> M:
         obj.pk = rows_of(sql, values, on=on)[0][0]
     else:
         run(sql, values, on=on)
+    stored(obj, table)
     obj._state.adding = False
     obj._state.db = DEFAULT_DB_ALIAS
     return obj
@@ -83,14 +87,22 @@ def _update_sql(model: type[Model], vendor: str, columns: tuple[str, ...], conds
 
 
 def update(obj: Model, fields: Sequence[str] | None = None) -> None:
-    """Write ``fields`` (attnames; every field but the key when None) of ``obj`` to its row."""
+    """Write ``fields`` (attnames) of ``obj`` to its row; when None, the fields that changed since it was read
+    or last written here (every field but the key for an instance read elsewhere). Writing fewer columns is
+    cheaper than the statement: on SQLite an index none of whose columns is written is left alone."""
     model = type(obj)
     on = db()
     table = _shape(model, on)
-    names = tuple(fields) if fields is not None else _all_but_key(model, on.vendor)
+    names = tuple(fields) if fields is not None else changed(obj, table)
+    if names is None:
+        names = _all_but_key(model, on.vendor)
+    if not names:
+        return
     sql = _update_sql(model, on.vendor, names, (("id", None),))
     values = [_prep(table, n, getattr(obj, n), on) for n in names]
     run(sql, [*values, obj.pk], on=on)
+    if STORED in obj.__dict__:
+        stored(obj, table, names)
 
 
 def save(obj: Model) -> None:
