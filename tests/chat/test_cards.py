@@ -3,6 +3,8 @@ and never when the change is refused; each side sees only its own cards and the 
 both ways; other shops and other buyers cannot see the conversation. Reply templates and their placeholders."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from aftersales.cases import services
 from aftersales.catalog.models import Sku
@@ -151,9 +153,12 @@ def test_return_refund_cards_return_address_refund_issued_and_succeeded(world, f
     assert issued["due_by"]
 
     # when the refund settles
-    run_due()
-    # then the buyer is told it arrived, and asked to rate the service
+    with CaptureQueriesContext(connection) as seen:
+        run_due()
+    # then the buyer is told it arrived, and asked to rate the service, in that order, by one statement
     assert chat.new() == [("refund_succeeded", "buyer"), ("satisfaction_survey", "buyer")]
+    posted = [q["sql"] for q in seen.captured_queries if q["sql"].startswith("INSERT INTO chat_message")]
+    assert len(posted) == 1
     assert chat.last("refund_succeeded").card_data["amount_fen"] == 2790
 
     # when the worker passes again

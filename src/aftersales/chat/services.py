@@ -69,20 +69,24 @@ def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
 
 def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], at: datetime) -> None:
     """Post the cards of one change; called inside the transaction that makes the change. Two statements
-    whose results nobody waits for: the order's conversation if it has none yet, then the cards into it."""
+    whose results nobody waits for: the order's conversation if it has none yet, then the cards into it, all
+    in one statement, in their order (``ORDER BY``: the ids follow it, and cards of one change share a time)."""
     if not cards:
         return
-    table = Message._meta.db_table
-    conversations = Conversation._meta.db_table
     _open_conversation(shop_id, order_id, at)
+    each = " UNION ALL ".join(
+        f"SELECT {n} AS n, %s AS to_side, %s AS card_type, %s AS card_data" for n in range(len(cards))
+    )
+    params: list[Any] = [shop_id, rows.stamp(at), SYSTEM, "system", case_id]
     for card in cards:
-        rows.run(
-            f"INSERT INTO {table} (shop_id, conversation_id, at, sender_role, sender_id, {connection.ops.quote_name('to')},"
-            " text, card_type, case_id, card_data)"
-            f" SELECT %s, id, %s, %s, %s, %s, '', %s, %s, %s FROM {conversations} WHERE order_id = %s",
-            [shop_id, rows.stamp(at), SYSTEM, "system", card.to, card.type,
-             case_id, _CARD_DATA.get_db_prep_save(card.data, connection), order_id],
-        )  # fmt: skip
+        params += [card.to, card.type, _CARD_DATA.get_db_prep_save(card.data, connection)]
+    rows.run(
+        f"INSERT INTO {Message._meta.db_table} (shop_id, conversation_id, at, sender_role, sender_id,"
+        f" {connection.ops.quote_name('to')}, text, card_type, case_id, card_data)"
+        " SELECT %s, c.id, %s, %s, %s, v.to_side, '', v.card_type, %s, v.card_data"
+        f" FROM {Conversation._meta.db_table} c CROSS JOIN ({each}) v WHERE c.order_id = %s ORDER BY v.n",
+        [*params, order_id],
+    )
 
 
 _CARD_DATA = Message._meta.get_field("card_data")
