@@ -13,11 +13,9 @@ from aftersales.accounts.services import ensure_buyer
 from aftersales.cases import queries
 from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.catalog.models import Sku
-from aftersales.core import rows
 from aftersales.orders.models import Order, OrderItem
 from aftersales.risk.queries import same_sku_statement
 from aftersales.timers import worker
-from aftersales.timers.models import Timer
 from tests.factories import make_sku, sh
 
 T = sh(2026, 11, 18, 10)
@@ -106,16 +104,14 @@ def test_whole_queue_by_deadline_and_newest_first_use_their_indexes(world: Any) 
 @pytest.mark.django_db
 def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
     # given the statement the worker claims with: pending timers due now, oldest first
-    sql = rows.query_where(
-        Timer, worker.CLAIM_CONDITION, [], order_by=worker.CLAIM_ORDER, lock=True, skip_locked=True
-    ).sql
+    claim = worker.claim_query(sh(2026, 11, 18, 10))
     # when it is explained
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SET LOCAL enable_seqscan = off")
-            cur.execute("EXPLAIN " + sql, worker.claim_params(sh(2026, 11, 18, 10)))
+            cur.execute("EXPLAIN " + claim.sql, claim.params)
         else:
-            cur.execute("EXPLAIN QUERY PLAN " + sql, worker.claim_params(sh(2026, 11, 18, 10)))
+            cur.execute("EXPLAIN QUERY PLAN " + claim.sql, claim.params)
         plan = "\n".join(" ".join(str(col) for col in row) for row in cur.fetchall())
     # then the partial index of pending timers serves it: the cost follows what is due, not what is stored
     assert "timer_due" in plan, plan

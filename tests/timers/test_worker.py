@@ -225,7 +225,7 @@ def test_worker_loop_keeps_sqlites_planner_statistics_as_the_tables_grow(world, 
 # --- a failing handler
 
 
-def _boom(case_id: int, *, state: str, at=None, timer=None) -> str:
+def _boom(case_id: int, *, state: str, at=None, timer=None, case=None) -> str:
     raise RuntimeError(f"handler broke on case {case_id}")
 
 
@@ -318,8 +318,8 @@ def test_timers_run_prints_summary_by_kind(world, frozen, monkeypatch, capsys):
     Timer.objects.filter(case=answered, kind="merchant_overdue").update(status=PENDING, fired_at=None)
     real_expire = worker.expire
     monkeypatch.setattr(
-        worker, "expire", lambda case_id, *, state, at, timer: _boom(case_id, state=state) if case_id == broken.pk
-        else real_expire(case_id, state=state, at=at, timer=timer),
+        worker, "expire", lambda case_id, *, state, at, timer, case: _boom(case_id, state=state)
+        if case_id == broken.pk else real_expire(case_id, state=state, at=at, timer=timer, case=case),
     )  # fmt: skip
 
     # when ``aftersales timers run --now`` runs
@@ -481,3 +481,24 @@ def test_refund_due_by_follows_shop_calendar(world, frozen, holidays, working_da
     assert case.state == "refunding"
     assert Refund.objects.get(case=case).due_by == due_by
     assert case.deadline_at == due_by
+
+
+@pytest.mark.django_db
+def test_the_claim_reads_the_due_timer_with_its_case_and_shop_in_one_statement(world, frozen):
+    # given an application whose merchant deadline has passed
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from aftersales.core import rows
+
+    case = _application(world)
+    frozen.at(MERCHANT_DEADLINE + timedelta(minutes=1))
+    # when the worker claims it
+    with transaction.atomic(), CaptureQueriesContext(connection) as seen:
+        (found,) = rows.fetch(worker.claim_query(frozen.now()))
+        timer = found[0]
+        zone, state = timer.case.shop.time_zone, timer.case.state
+    # then the timer, its case and the case's shop came in one statement, the case as it is stored
+    assert len([q for q in seen.captured_queries if q["sql"].startswith("SELECT")]) == 1
+    assert (timer.case_id, timer.kind, timer.status) == (case.pk, "merchant_overdue", PENDING)
+    assert (state, zone) == ("pending_merchant", world.shop.time_zone)

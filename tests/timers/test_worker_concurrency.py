@@ -189,6 +189,7 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(world, tmp_path):
     url = _database_url()
     locker = psycopg.connect(url)
     monitor = psycopg.connect(url, autocommit=True)
+    worker = None
     try:
         locker.execute(
             f"SELECT id FROM {AfterSale._meta.db_table} WHERE id = %s FOR UPDATE", [ids[stuck_at - 1]]
@@ -212,6 +213,9 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(world, tmp_path):
         gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s"
         _wait_for(lambda: monitor.execute(gone, [pid]).fetchone()[0], "the killed worker's session to end")
     finally:
+        if worker is not None and worker.poll() is None:  # the test failed before the kill: stop it anyway
+            worker.kill()
+            worker.wait(timeout=10)
         locker.close()
         monitor.close()
 

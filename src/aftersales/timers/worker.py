@@ -38,19 +38,23 @@ UPKEEP_EVERY = timedelta(hours=1)
 
 # The claim: pending timers due now, oldest first. The status is written into the statement, not bound,
 # so the planner can match the partial index of pending timers.
-CLAIM_CONDITION = f"status = '{PENDING}' AND next_attempt_at <= %s"
-CLAIM_ORDER = "next_attempt_at, id"
+CLAIM_CONDITION = f"t.status = '{PENDING}' AND t.next_attempt_at <= %s"
+CLAIM_ORDER = "t.next_attempt_at, t.id"
 
 
-def claim_params(now: datetime) -> list[Any]:
-    return [rows.stamp(now)]
+def claim_query(now: datetime) -> rows.Query[Timer]:
+    """The earliest due pending timer no other worker holds, locked, read with its case (locked too, waiting
+    for whoever is changing it) and the case's shop (``timer.case.shop``): what firing it needs, in one
+    statement."""
+    return rows.query_where(
+        Timer, CLAIM_CONDITION, [rows.stamp(now)], related="case__shop", order_by=CLAIM_ORDER,
+        lock=True, skip_locked=True, lock_related=True,
+    )  # fmt: skip
 
 
 def _claim(now: datetime) -> Timer | None:
-    """The earliest due pending timer no other worker holds, locked."""
-    return rows.first(
-        Timer, CLAIM_CONDITION, claim_params(now), order_by=CLAIM_ORDER, lock=True, skip_locked=True
-    )
+    (found,) = rows.fetch(claim_query(now))
+    return found[0] if found else None
 
 
 def _fire_one(now: datetime, summary: Counter[str]) -> bool:
@@ -64,7 +68,7 @@ def _fire_one(now: datetime, summary: Counter[str]) -> bool:
             if claimed is None:
                 return False
             # ``expire`` closes the claimed timer with the change it makes.
-            outcome = expire(claimed.case_id, state=claimed.state, at=now, timer=claimed)
+            outcome = expire(claimed.case_id, state=claimed.state, at=now, timer=claimed, case=claimed.case)
     except Exception as exc:  # a failing handler must not stop the others
         if claimed is None:
             raise

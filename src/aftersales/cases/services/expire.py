@@ -17,15 +17,24 @@ from aftersales.timers.models import FIRED, OBSOLETE, Timer
 ALERT_ONLY = frozenset({t.REFUNDING, t.PLATFORM_REVIEW})
 
 
-def expire(case_id: int, *, state: str, at: datetime | None = None, timer: Timer | None = None) -> str:
+def expire(
+    case_id: int,
+    *,
+    state: str,
+    at: datetime | None = None,
+    timer: Timer | None = None,
+    case: AfterSale | None = None,
+) -> str:
     """Act on the deadline of ``state`` if the case is still in it and its deadline has passed at ``at``
-    (default: the clock), and close ``timer`` (the worker's claimed timer, if any) with the change.
+    (default: the clock), and close ``timer`` (the worker's claimed timer, if any) with the change. ``case``
+    is the case when the caller has read it, with its shop, locked in this transaction (the worker's claim).
 
     Every change of state replaces the case's pending timer, so a pending timer always belongs to the
     current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
     # No savepoint of its own: inside the worker's transaction a failure rolls back to the worker's boundary.
     with transaction.atomic(savepoint=False):
-        case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
+        if case is None or case.pk != case_id:
+            case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
         now = at or clock.now()
         if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:
             _close(timer, OBSOLETE, now)

@@ -45,15 +45,32 @@ class Query(Generic[M]):
         table = _shape(self.model, on)
         if self.related is None:
             return [_from_row(self.model, table, row, on) for row in found]
-        other_model = _related_model(self.model, self.related)
-        other = _shape(other_model, on)
+        hops = _hops(self.model, self.related)
         width = len(table.fields)
         objs = []
         for row in found:
             obj = _from_row(self.model, table, row[:width], on)
-            setattr(obj, self.related, _from_row(other_model, other, row[width:], on))
+            owner: Model = obj
+            start = width
+            for name, other_model in hops:
+                other = _shape(other_model, on)
+                stop = start + len(other.fields)
+                joined = _from_row(other_model, other, row[start:stop], on)
+                setattr(owner, name, joined)
+                owner, start = joined, stop
             objs.append(obj)
         return objs
+
+
+@cache
+def _hops(model: type[Model], related: str) -> tuple[tuple[str, type[Model]], ...]:
+    """The foreign keys of ``related`` (``case`` or ``case__shop``) in turn, each with the model it points to."""
+    hops = []
+    for name in related.split("__"):
+        other = _related_model(model, name)
+        hops.append((name, other))
+        model = other
+    return tuple(hops)
 
 
 def _related_model(model: type[Model], related: str) -> type[Model]:
@@ -93,11 +110,13 @@ def query_where(
     lock: bool = False,
     skip_locked: bool = False,
     one: bool = True,
+    lock_related: bool = False,
 ) -> Query[M]:
-    """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related one ``r``), ``%s``
-    for each of ``params``, given in the database's form; ``skip_locked`` passes over rows another
-    transaction holds, where the database can."""
-    sql = _select_sql(model, db().vendor, related, condition, order_by, lock, skip_locked, one)
+    """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related ones ``r``, ``r2``
+    for ``related="case__shop"``), ``%s`` for each of ``params``, given in the database's form;
+    ``skip_locked`` passes over rows another transaction holds, where the database can; ``lock_related``
+    locks the first related row too (``r``), waiting for it when another transaction holds it."""
+    sql = _select_sql(model, db().vendor, related, condition, order_by, lock, skip_locked, one, lock_related)
     return Query(model, sql, list(params), related)
 
 
@@ -111,20 +130,27 @@ def _select_sql(
     lock: bool,
     skip_locked: bool,
     one: bool,
+    lock_related: bool = False,
 ) -> str:
     table = _table(model, vendor)
     columns = [f"t.{_q(f.column)}" for f in table.fields]
     source = f"{table.name} t"
-    if related is not None:
-        field = model._meta.get_field(related)
-        other = _table(_related_model(model, related), vendor)
-        columns += [f"r.{_q(f.column)}" for f in other.fields]
-        source += f" JOIN {other.name} r ON r.id = t.{_q(getattr(field, 'column', None))}"
+    owner_model, owner_alias = model, "t"
+    for k, (name, other_model) in enumerate(_hops(model, related) if related is not None else ()):
+        alias = "r" if k == 0 else f"r{k + 1}"
+        field = owner_model._meta.get_field(name)
+        other = _table(other_model, vendor)
+        columns += [f"{alias}.{_q(f.column)}" for f in other.fields]
+        source += f" JOIN {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
+        owner_model, owner_alias = other_model, alias
     tail = " LIMIT 1" if one else ""
     if lock and connection.features.has_select_for_update:
-        tail += " FOR UPDATE OF t" if related is not None else " FOR UPDATE"
+        tail += " FOR UPDATE" if related is None else " FOR UPDATE OF t"
         if skip_locked and connection.features.has_select_for_update_skip_locked:
             tail += " SKIP LOCKED"
+        if related is not None and lock_related:
+            # Waited for, as a later ``get(..., lock=True)`` of it would be: only ``t`` is skipped when held.
+            tail += " FOR UPDATE OF r"
     return f"SELECT {', '.join(columns)} FROM {source} WHERE {condition} ORDER BY {order_by}{tail}"
 
 
@@ -168,11 +194,16 @@ def first(
     order_by: str = "t.id",
     lock: bool = False,
     skip_locked: bool = False,
+    related: str | None = None,
+    lock_related: bool = False,
 ) -> M | None:
     """The first row by ``order_by`` meeting ``condition`` (as for ``query_where``)."""
     (found,) = fetch(
-        query_where(model, condition, params, order_by=order_by, lock=lock, skip_locked=skip_locked)
-    )
+        query_where(
+            model, condition, params, related=related, order_by=order_by, lock=lock,
+            skip_locked=skip_locked, lock_related=lock_related,
+        )
+    )  # fmt: skip
     return found[0] if found else None
 
 
