@@ -135,13 +135,17 @@ def _select_sql(
     table = _table(model, vendor)
     columns = [f"t.{_q(f.column)}" for f in table.fields]
     source = f"{table.name} t"
+    # SQLite takes the tables in the order written after CROSS JOIN: the rows of ``t`` that the condition and
+    # the order pick, then each related row by its key. Left to choose, it may start from a table of one
+    # row (the shop) and read every case of it to sort them.
+    join = "CROSS JOIN" if vendor == "sqlite" else "JOIN"
     owner_model, owner_alias = model, "t"
     for k, (name, other_model) in enumerate(_hops(model, related) if related is not None else ()):
         alias = "r" if k == 0 else f"r{k + 1}"
         field = owner_model._meta.get_field(name)
         other = _table(other_model, vendor)
         columns += [f"{alias}.{_q(f.column)}" for f in other.fields]
-        source += f" JOIN {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
+        source += f" {join} {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
         owner_model, owner_alias = other_model, alias
     tail = " LIMIT 1" if one else ""
     if lock and connection.features.has_select_for_update:
