@@ -145,7 +145,9 @@ def _select_sql(
         field = owner_model._meta.get_field(name)
         other = _table(other_model, vendor)
         columns += [f"{alias}.{_q(f.column)}" for f in other.fields]
-        source += f" {join} {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
+        source += (
+            f" {join} {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
+        )
         owner_model, owner_alias = other_model, alias
     tail = " LIMIT 1" if one else ""
     if lock and connection.features.has_select_for_update:
