@@ -160,3 +160,19 @@ def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(worl
     plan = _statement_plan(*statement)
     # then it starts from those buyers' recent cases, not from every recent case of the shop
     assert "case_buyer_created" in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_claim_starts_from_the_due_timers_in_a_store_of_one_busy_shop() -> None:
+    # given a store of one shop with 10 000 open cases, each with a pending timer, 1 000 of them due at the
+    # same moment, and the statistics the server gathers (a shape that once led SQLite to start from the shop)
+    from bench.data import T0, bulk_history, make_shop
+
+    bulk_history(make_shop("one-busy-shop"), 10_000, open_share=1.0, due=1_000)
+    refresh_planner_statistics()
+    # when the worker's claim is explained
+    claim = worker.claim_query(T0)
+    plan = _statement_plan(claim.sql, claim.params)
+    # then it reads the due timers in order through their index, not every case of the shop, sorted
+    assert "timer_due" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
