@@ -6,11 +6,11 @@ shape of condition from the model's ``_meta`` (so they follow the migrations), c
 fields' own conversions, and run on Django's connection: inside the caller's transaction, seen by query
 counting, with Django's error classes. They return and take ordinary model instances.
 
-- ``query``/``fetch`` (and ``get``, ``select``, ``first``): rows by equality or ``IN``, or by a condition in
-  SQL, optionally with the row one foreign key points to; several queries travel together in one round trip
-  on PostgreSQL, and so do raw statements given to ``read_together``.
-- ``insert``, ``update``, ``update_where``, ``save``; inside ``pipeline()`` writes nobody waits for go to
-  PostgreSQL together.
+- ``query``/``fetch`` (and ``get``, ``select``): rows by equality or ``IN``, or by a condition in SQL
+  (``query_where``), optionally with the rows a chain of foreign keys points to; several queries travel
+  together in one round trip on PostgreSQL, and so do raw statements given to ``read_together``.
+- ``insert``, ``update`` (of what changed since the row was read), ``update_where``, ``save``; inside
+  ``pipeline()`` writes nobody waits for go to PostgreSQL together.
 - ``run`` (a written-out statement whose answer nobody reads) and ``rows_of`` (its rows): the statements of
   all these functions run on the driver's cursor, without Django's wrapping each time, except while queries
   are counted or logged (``cursors``).
@@ -24,7 +24,6 @@ from aftersales.core.rows.reads import (
     attach,
     attached,
     fetch,
-    first,
     get,
     get_with,
     query,
@@ -43,7 +42,6 @@ __all__ = [
     "attach",
     "attached",
     "fetch",
-    "first",
     "get",
     "get_with",
     "insert",

@@ -192,27 +192,6 @@ def select_with(model: type[M], related: str, **where: Any) -> list[M]:
     return found
 
 
-def first(
-    model: type[M],
-    condition: str,
-    params: Sequence[Any],
-    *,
-    order_by: str = "t.id",
-    lock: bool = False,
-    skip_locked: bool = False,
-    related: str | None = None,
-    lock_related: bool = False,
-) -> M | None:
-    """The first row by ``order_by`` meeting ``condition`` (as for ``query_where``)."""
-    (found,) = fetch(
-        query_where(
-            model, condition, params, related=related, order_by=order_by, lock=lock,
-            skip_locked=skip_locked, lock_related=lock_related,
-        )
-    )  # fmt: skip
-    return found[0] if found else None
-
-
 def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     """Each statement's rows; on PostgreSQL the statements travel together, in one round trip."""
     if len(statements) == 1:
