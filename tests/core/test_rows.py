@@ -266,3 +266,19 @@ def test_an_instance_the_orm_read_is_written_whole(world: Any, frozen: Any) -> N
     # then every field is written, as it was held
     stored = AfterSale.objects.get(pk=case.pk)
     assert stored.refund_fen == case.refund_fen and stored.description == case.description
+
+
+@pytest.mark.django_db
+def test_a_written_out_statement_takes_its_parameters_and_literal_percent_signs_as_djangos_cursor_does() -> (
+    None
+):
+    # given a statement with parameters and a literal percent sign, run twice (the second from what was kept)
+    sql = "SELECT %s, '100%%', %s"
+    # when rows runs it, and Django's cursor runs it
+    first, second = rows.rows_of(sql, [1, "折扣"]), rows.rows_of(sql, [2, "满减"])
+    with connection.cursor() as cur:
+        cur.execute(sql, [1, "折扣"])
+        django_answer = cur.fetchall()
+    # then both read the same: each parameter in its place, and one percent sign
+    assert [tuple(r) for r in first] == [tuple(r) for r in django_answer] == [(1, "100%", "折扣")]
+    assert [tuple(r) for r in second] == [(2, "100%", "满减")]

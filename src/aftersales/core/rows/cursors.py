@@ -10,10 +10,13 @@ Django's own cursor, so it is seen there exactly as before. On PostgreSQL the an
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
 from aftersales.core.rows.tables import Statement, db
 
@@ -45,7 +48,15 @@ def _execute(on: BaseDatabaseWrapper, cur: Any, sql: str, params: Sequence[Any])
         # text form of a time would be parsed again in Python for every value.
         cur.execute(sql, params, binary=True)
     else:
-        cur.execute(sql, params)
+        # The driver's own execute, with the statement's ``%s`` turned into SQLite's ``?`` once per statement
+        # rather than by Django's cursor on every run.
+        sqlite3.Cursor.execute(cur, _qmark(sql), params)
+
+
+@lru_cache(maxsize=4096)
+def _qmark(sql: str) -> str:
+    """``sql`` with ``%s`` as SQLite's ``?`` (and ``%%`` as ``%``), as Django's SQLite cursor converts it."""
+    return str(FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"))
 
 
 def _kept_cursor(on: BaseDatabaseWrapper) -> Any:
