@@ -15,6 +15,7 @@ from aftersales.core.rows.cursors import rows_of, rows_together
 from aftersales.core.rows.tables import (
     M,
     Statement,
+    _Cond,
     _conditions,
     _from_row,
     _q,
@@ -92,12 +93,19 @@ def query(
     one field; ``one`` keeps the first; ``lock`` takes their row locks (``FOR UPDATE``, of the model's rows
     only) where the database has them; ``related`` names a foreign key whose row comes along."""
     conds, params = _conditions(where)
-    vendor = db().vendor
+    sql = _query_sql(model, db().vendor, related, conds, order_by, lock, one)
+    return Query(model, sql, params, related)
+
+
+@cache
+def _query_sql(
+    model: type[Model], vendor: str, related: str | None, conds: _Cond, order_by: str, lock: bool, one: bool
+) -> str:
+    """The statement of ``query`` for one shape of condition (which fields, and how many values each ``IN``)."""
     table = _table(model, vendor)
     condition = _where_sql(table, conds, "t.")
     order = "t." + _q(table.by_attname[order_by].column)
-    sql = _select_sql(model, vendor, related, condition, order, lock, False, one)
-    return Query(model, sql, params, related)
+    return _select_sql(model, vendor, related, condition, order, lock, False, one)
 
 
 def query_where(
