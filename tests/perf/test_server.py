@@ -57,6 +57,14 @@ def test_one_thread_per_process_on_sqlite_several_on_postgresql() -> None:
     assert threads == (1 if connection.vendor == "sqlite" else 4)
 
 
+def _on_an_sqlite_file(script: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by a Python process of its own, with Django set up on an SQLite file in ``data_dir``, as
+    the server's processes run (the tests' own SQLite database lives in memory)."""
+    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
+    env |= {"AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
+    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+
+
 def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) -> None:
     # given a server process on SQLite, with the whole application loaded (as each web process loads it)
     script = (
@@ -65,10 +73,8 @@ def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) 
         "from aftersales.core import rows;"
         "print('psycopg' in sys.modules)"
     )
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
-    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
     # when it has started
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    done = _on_an_sqlite_file(script, tmp_path)
     # then the PostgreSQL driver (about 10 MB a process) was never imported
     assert done.stdout.strip() == "False"
 
@@ -79,10 +85,8 @@ def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(tmp_path:
         "import django; django.setup(); from django.db import connection; cur = connection.cursor();"
         "print([cur.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'synchronous', 'mmap_size')])"
     )
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
-    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
     # when a connection reports how it reads and writes
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    done = _on_an_sqlite_file(script, tmp_path)
     journal, synchronous, mmap_size = ast.literal_eval(done.stdout.strip())
     # then readers run beside the writer (WAL), commits do not wait for the disk (NORMAL), and pages are read
     # from a memory map shared by every connection and process, not copied into each connection's small cache
@@ -100,10 +104,8 @@ def test_a_process_keeps_its_sqlite_connection_from_one_request_to_the_next(tmp_
         "  seen.append(id(connection.connection)), request_finished.send(sender=None)) for _ in range(2)];"
         "print(seen[0] == seen[1] and connection.connection is not None)"
     )
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
-    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
     # when it serves two requests that read the database
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    done = _on_an_sqlite_file(script, tmp_path)
     # then the second uses the connection the first opened, instead of opening the file again
     assert done.stdout.strip() == "True"
 
@@ -116,10 +118,8 @@ def test_the_server_forks_its_web_processes_with_no_connection_open(tmp_path: Pa
         "from aftersales.server import before_forking; before_forking();"
         "print(opened, connection.connection is None)"
     )
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
-    env |= {"AFTERSALES_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
     # when it is about to fork the web processes
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    done = _on_an_sqlite_file(script, tmp_path)
     # then no connection is left for them to inherit and share
     assert done.stdout.split() == ["True", "True"]
 
