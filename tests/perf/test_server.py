@@ -58,17 +58,20 @@ def test_one_thread_per_process_on_sqlite_several_on_postgresql() -> None:
 
 
 def _on_an_sqlite_file(script: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    """``script`` run by a Python process of its own, with Django set up on an SQLite file in ``data_dir``, as
-    the server's processes run (the tests' own SQLite database lives in memory)."""
+    """``script`` run by a Python process of its own, after Django is set up on an SQLite file in ``data_dir``,
+    as the server's processes run (the tests' own SQLite database lives in memory)."""
     env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_DATABASE_URL"}
     env |= {"AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "aftersales.config.settings"}
-    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    program = "import django; django.setup();" + script
+    return subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
 
 
 def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) -> None:
     # given a server process on SQLite, with the whole application loaded (as each web process loads it)
     script = (
-        "import sys, django; django.setup();"
+        "import sys;"
         "from django.test import Client; import aftersales.config.urls;"
         "from aftersales.core import rows;"
         "print('psycopg' in sys.modules)"
@@ -82,7 +85,7 @@ def test_a_server_on_sqlite_does_not_load_the_postgresql_driver(tmp_path: Path) 
 def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(tmp_path: Path) -> None:
     # given a process on an SQLite file, as the server runs (the tests' own database lives in memory)
     script = (
-        "import django; django.setup(); from django.db import connection; cur = connection.cursor();"
+        "from django.db import connection; cur = connection.cursor();"
         "print([cur.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'synchronous', 'mmap_size')])"
     )
     # when a connection reports how it reads and writes
@@ -97,7 +100,7 @@ def test_sqlite_connections_log_ahead_and_read_the_file_through_memory(tmp_path:
 def test_a_process_keeps_its_sqlite_connection_from_one_request_to_the_next(tmp_path: Path) -> None:
     # given a process on an SQLite file, as each web process runs
     script = (
-        "import django; django.setup(); from django.db import connection;"
+        "from django.db import connection;"
         "from django.core.signals import request_finished, request_started;"
         "seen = [];"
         "[(request_started.send(sender=None), connection.cursor().execute('SELECT 1'),"
@@ -113,7 +116,7 @@ def test_a_process_keeps_its_sqlite_connection_from_one_request_to_the_next(tmp_
 def test_the_server_forks_its_web_processes_with_no_connection_open(tmp_path: Path) -> None:
     # given the server's process, which has opened its database to migrate and fill the demo
     script = (
-        "import django; django.setup(); from django.db import connection;"
+        "from django.db import connection;"
         "connection.ensure_connection(); opened = connection.connection is not None;"
         "from aftersales.server import before_forking; before_forking();"
         "print(opened, connection.connection is None)"

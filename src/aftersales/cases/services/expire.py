@@ -33,7 +33,7 @@ def expire(
     current visit of its state. Returns ``fired`` or ``obsolete`` (the case moved on)."""
     # No savepoint of its own: inside the worker's transaction a failure rolls back to the worker's boundary.
     with transaction.atomic(savepoint=False):
-        if case is None or case.pk != case_id:
+        if case is None:
             case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
         now = at or clock.now()
         if case is None or case.state != state or case.deadline_at is None or case.deadline_at > now:

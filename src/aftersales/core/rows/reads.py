@@ -1,5 +1,6 @@
-"""Reading rows by built statements: queries by equality, ``IN`` or a condition in SQL, optionally with the row
-one foreign key points to, fetched alone or together (one round trip on PostgreSQL)."""
+"""Reading rows by built statements: queries by equality, ``IN`` or a condition in SQL, optionally with the rows
+a chain of foreign keys points to (``shop``, ``case__shop``), fetched alone or together (one round trip on
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from aftersales.core.rows.writes import pipeline
 
 @dataclass(frozen=True)
 class Query(Generic[M]):
-    """One ``SELECT`` of a model's rows (with the row one foreign key points to, when ``related`` is set),
-    built once per shape; run it with ``fetch`` alone or together with others."""
+    """One ``SELECT`` of a model's rows (with the rows the foreign keys of ``related`` point to, when it is
+    set), built once per shape; run it with ``fetch`` alone or together with others."""
 
     model: type[M]
     sql: str
