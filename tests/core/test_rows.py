@@ -3,16 +3,19 @@ pipeline comes out as Django's error with nothing of the transaction kept (on SQ
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from aftersales.accounts.models import Shop
 from aftersales.core import rows
+from aftersales.core.rows.tables import db
 from aftersales.timers.models import FIRED, PENDING, Timer
 from tests.conftest import postgres_only
 from tests.factories import make_order, make_sku, sh
@@ -94,6 +97,30 @@ def test_queries_read_together_answer_each_in_turn(world: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_reads_together_one_after_another_each_answer_their_own_rows(world: Any) -> None:
+    # given two shops
+    other = Shop.objects.create(code="rows-other", name="另一家", created_at=T)
+    mine, theirs = world.shop.pk, other.pk
+    # when reads go together again and again on one connection, in a transaction with writes between them,
+    # and one of them fails halfway through its statements
+    with transaction.atomic(), rows.pipeline():
+        first = rows.fetch(rows.query(Shop, id=mine), rows.query(Shop, id=theirs), rows.query(Shop, id=[]))
+        rows.update_where(Shop, {"name": "改名"}, id=theirs)
+        second = rows.fetch(rows.query(Shop, id=theirs), rows.query(Shop, id=mine))
+        alone = rows.get(Shop, id=theirs)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        rows.read_together(
+            ("SELECT id FROM accounts_shop", []), ("SELECT no_such_column FROM accounts_shop", [])
+        )
+    third = rows.fetch(rows.query(Shop, id=[mine, theirs]), rows.query(Shop, id=theirs))
+    # then every answer is its own statement's, none an earlier one's
+    assert [[s.pk for s in found] for found in first] == [[mine], [theirs], []]
+    assert [[s.pk for s in found] for found in second] == [[theirs], [mine]]
+    assert second[0][0].name == "改名" and alone is not None and alone.name == "改名"
+    assert [sorted(s.pk for s in found) for found in third] == [sorted([mine, theirs]), [theirs]]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_write_in_a_pipeline_raises_djangos_error_and_keeps_nothing(world: Any) -> None:
     # given a shop code already taken
     taken = world.shop.code
@@ -161,6 +188,40 @@ def test_rows_go_on_after_the_connection_is_closed_and_opened_again(world: Any) 
     found = rows.get(Shop, id=world.shop.pk)
     # then it answers on the new connection
     assert found is not None and found.code == world.shop.code
+
+
+def test_each_thread_reads_on_its_own_connection() -> None:
+    # given this thread's connection, as Django gives it
+    mine = connections[DEFAULT_DB_ALIAS]
+    theirs: list[Any] = []
+
+    def other() -> None:
+        theirs.append((db(), connections[DEFAULT_DB_ALIAS]))
+        connections[DEFAULT_DB_ALIAS].close()
+
+    # when rows looks the connection up here (twice) and in another thread
+    first, again = db(), db()
+    worker = threading.Thread(target=other)
+    worker.start()
+    worker.join()
+    # then each thread has Django's own connection of that thread, never another thread's
+    assert first is mine and again is mine
+    ((other_rows, other_django),) = theirs
+    assert other_rows is other_django and other_rows is not mine
+
+
+def test_inside_a_running_event_loop_rows_uses_the_connection_django_gives_there() -> None:
+    # given this thread's connection, remembered by rows
+    mine = db()
+
+    async def inside() -> tuple[Any, Any]:
+        return db(), connections[DEFAULT_DB_ALIAS]
+
+    # when rows looks it up while an event loop runs in this thread (as a browser driver's does in tests)
+    found, djangos = asyncio.run(inside())
+    # then it is the one Django gives there, not the one remembered outside the loop
+    assert found is djangos and found is not mine
+    assert db() is mine
 
 
 @postgres_only

@@ -21,6 +21,7 @@ from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from aftersales.core.rows.tables import Statement, db
 
 _KEPT = "_rows_cursor"
+_READERS = "_rows_readers"
 _BINARY_READY = "_rows_binary_ready"
 
 
@@ -31,7 +32,8 @@ def _seen_by_django(on: BaseDatabaseWrapper) -> bool:
 def _ready(on: BaseDatabaseWrapper) -> Any:
     """The open connection of ``on``, in a transaction that can still run statements."""
     on.close_if_health_check_failed()
-    on.ensure_connection()
+    if on.connection is None:  # ``ensure_connection`` would first look for a running event loop, every time
+        on.ensure_connection()
     on.validate_no_broken_transaction()
     raw = on.connection
     if on.vendor == "postgresql" and on.__dict__.get(_BINARY_READY) is not raw:
@@ -96,8 +98,8 @@ def rows_of(
         with on.cursor() as cur:
             cur.execute(sql, params)
             return list(cur.fetchall())
-    # Inside a pipeline the kept cursor may still await the answers of writes sent before: a fresh one.
-    cur = _kept_cursor(on) if not in_pipeline(on) else _fresh(on)
+    # Inside a pipeline the kept cursor may still await the answers of writes sent before: a reading one.
+    cur = _kept_cursor(on) if not in_pipeline(on) else _reader(on, 0)
     with on.wrap_database_errors:
         _execute(on, cur, sql, params)
         return list(cur.fetchall())
@@ -119,13 +121,27 @@ def rows_together(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]
                 cur.close()
     with on.wrap_database_errors:
         sent = []
-        for sql, params in statements:
-            cur = _fresh(on)
+        for k, (sql, params) in enumerate(statements):
+            cur = _reader(on, k)
             _execute(on, cur, sql, params)
             sent.append(cur)
         return [list(cur.fetchall()) for cur in sent]
 
 
-def _fresh(on: BaseDatabaseWrapper) -> Any:
-    _ready(on)
-    return on.create_cursor()
+def _reader(on: BaseDatabaseWrapper, k: int) -> Any:
+    """The ``k``-th of the connection's reading cursors: the statements whose answers come back together each
+    need a cursor of their own, and every answer is read before the call that sent them returns, so on
+    PostgreSQL the same few serve every call (a new cursor copies the connection's adapters and learns its
+    loaders again). On SQLite a statement whose rows were not all read (a read that failed halfway) keeps its
+    table locked until its cursor goes: each read there has a new one, which costs next to nothing."""
+    raw = _ready(on)
+    if on.vendor != "postgresql":
+        return on.create_cursor()
+    kept = on.__dict__.get(_READERS)
+    if kept is None or kept[0] is not raw:
+        kept = (raw, [])
+        on.__dict__[_READERS] = kept
+    readers: list[Any] = kept[1]
+    while len(readers) <= k:
+        readers.append(on.create_cursor())
+    return readers[k]

@@ -3,6 +3,8 @@ conditions of equality or ``IN``; and turning a fetched row into a model instanc
 
 from __future__ import annotations
 
+import threading
+from asyncio import _get_running_loop
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,10 +93,24 @@ def _table(model: type[Model], vendor: str) -> _Table:
     )
 
 
+class _ThisThread(threading.local):
+    wrapper: BaseDatabaseWrapper | None = None
+
+
+_this_thread = _ThisThread()
+
+
 def db() -> BaseDatabaseWrapper:
-    """This thread's connection itself: what ``connection`` stands for, looked up once by a caller that uses it
-    many times (each use of the ``connection`` proxy looks it up again)."""
-    return connections[DEFAULT_DB_ALIAS]
+    """This thread's connection itself: what ``connection`` stands for. Outside an event loop Django keeps one
+    per thread, made on first use and never replaced, but each lookup through ``connections`` first checks for
+    a running loop by catching an exception; so it is remembered here, per thread. Where a loop runs (a
+    browser driver's, in tests) Django answers per context instead, and is asked each time."""
+    if _get_running_loop() is not None:
+        return connections[DEFAULT_DB_ALIAS]
+    found = _this_thread.wrapper
+    if found is None:
+        found = _this_thread.wrapper = connections[DEFAULT_DB_ALIAS]
+    return found
 
 
 def stamp(at: datetime | None) -> Any:
