@@ -154,23 +154,33 @@ def _flags(
     found = iter(rows.read_together(*(st for st in statements if st is not None)))
     answers = [next(found) if st is not None else [] for st in statements]
     counts = same_sku_from(answers[0], keys)
+    words = _Words()
     for case in cases:
         for sku in skus_of[case.pk]:
             count = counts[(case.shop_id, case.buyer_id, sku)]
             if count >= REPEATED_SKU_FROM:
                 params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
-                on_cases[case.pk].append(_flag("repeated_sku", params))
+                on_cases[case.pk].append(_flag("repeated_sku", params, words))
     if parcels_q is not None:
         parcels = parcels_q.parse(answers[1])
-    _return_not_picked_up(cases, parcels or [], now, on_cases)
-    _refund_only_share(answers[2], on_buyers)
-    _many_cases(answers[3], on_buyers)
+    _return_not_picked_up(cases, parcels or [], now, on_cases, words)
+    _refund_only_share(answers[2], on_buyers, words)
+    _many_cases(answers[3], on_buyers, words)
     return on_cases, on_buyers
 
 
-def _flag(code: str, params: dict[str, Any]) -> Flag:
+class _Words(dict[str, str]):
+    """The flags' reasons in the caller's language, each translated once per reading of flags (a page of
+    cases shows the same few reasons again and again)."""
+
+    def __missing__(self, code: str) -> str:
+        self[code] = found = gettext(MESSAGES[code])
+        return found
+
+
+def _flag(code: str, params: dict[str, Any], words: _Words) -> Flag:
     """A flag with its reason in the caller's language; ``params`` are the numbers the reason names."""
-    return {"code": code, "message": gettext(MESSAGES[code]) % params, "params": params}
+    return {"code": code, "message": words[code] % params, "params": params}
 
 
 def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:
@@ -182,7 +192,11 @@ def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:
 
 
 def _return_not_picked_up(
-    cases: Sequence[AfterSale], parcels: list[Shipment], now: datetime, flags: dict[int, list[Flag]]
+    cases: Sequence[AfterSale],
+    parcels: list[Shipment],
+    now: datetime,
+    flags: dict[int, list[Flag]],
+    words: _Words,
 ) -> None:
     late = timedelta(hours=NO_PICKUP_HOURS)
     by_id = {case.pk: case for case in cases}
@@ -198,7 +212,7 @@ def _return_not_picked_up(
             "hours": NO_PICKUP_HOURS,
             "entered_at": parcel.shipped_at.astimezone(tz).isoformat(),
         }
-        flags[parcel.case_id].append(_flag("return_not_picked_up", params))
+        flags[parcel.case_id].append(_flag("return_not_picked_up", params, words))
 
 
 def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
@@ -214,7 +228,7 @@ def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datet
     return sql, params + ([shop_id] if shop_id is not None else [])
 
 
-def _refund_only_share(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]]) -> None:
+def _refund_only_share(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]], words: _Words) -> None:
     for buyer_id, total, refund_only in found:
         total, refund_only = int(total), int(refund_only)
         if refund_only < REFUND_ONLY_MIN_ORDERS or refund_only * 100 < total * REFUND_ONLY_SHARE_PERCENT:
@@ -225,7 +239,7 @@ def _refund_only_share(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]
             "percent": refund_only * 100 // total,
             "days": REFUND_ONLY_DAYS,
         }
-        flags[int(buyer_id)].append(_flag("refund_only_share", params))
+        flags[int(buyer_id)].append(_flag("refund_only_share", params, words))
 
 
 def _many_cases_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
@@ -239,8 +253,8 @@ def _many_cases_statement(buyer_ids: list[int], shop_id: int | None, now: dateti
     return sql, params + ([shop_id] if shop_id is not None else [])
 
 
-def _many_cases(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]]) -> None:
+def _many_cases(found: list[tuple[Any, ...]], flags: dict[int, list[Flag]], words: _Words) -> None:
     for buyer_id, count in found:
         if int(count) >= MANY_CASES:
             params = {"count": int(count), "days": MANY_CASES_DAYS}
-            flags[int(buyer_id)].append(_flag("many_cases", params))
+            flags[int(buyer_id)].append(_flag("many_cases", params, words))
