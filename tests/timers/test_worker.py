@@ -502,3 +502,33 @@ def test_the_claim_reads_the_due_timer_with_its_case_and_shop_in_one_statement(w
     assert len([q for q in seen.captured_queries if q["sql"].startswith("SELECT")]) == 1
     assert (timer.case_id, timer.kind, timer.status) == (case.pk, "merchant_overdue", PENDING)
     assert (state, zone) == ("pending_merchant", world.shop.time_zone)
+
+
+@pytest.mark.django_db
+def test_a_fire_closes_its_timer_as_fired_and_the_cases_other_pending_ones_as_obsolete_in_one_statement(
+    world, frozen
+):
+    # given an application whose merchant deadline has passed, and a second pending timer on the case
+    from django.test.utils import CaptureQueriesContext
+
+    case = _application(world)
+    (due,) = Timer.objects.filter(case=case, status=PENDING)
+    stray = Timer.objects.create(shop=world.shop, case=case, kind="merchant_overdue", state="pending_merchant",
+                                 case_version=case.version, due_at=due.due_at + timedelta(days=9),
+                                 next_attempt_at=due.due_at + timedelta(days=9), created_at=frozen.now())  # fmt: skip
+    fired_at = MERCHANT_DEADLINE + timedelta(minutes=1)
+    frozen.at(fired_at)
+    # when the worker fires the due one
+    with CaptureQueriesContext(connection) as seen:
+        report = run_due(fired_at)
+    # then it is fired, the stray one obsolete, both at that moment, and the case moved on
+    assert report["fired"] == 1
+    assert AfterSale.objects.get(pk=case.pk).state != "pending_merchant"
+    due.refresh_from_db()
+    stray.refresh_from_db()
+    assert (due.status, due.fired_at) == (FIRED, fired_at)
+    assert (stray.status, stray.fired_at) == (OBSOLETE, fired_at)
+    assert not Timer.objects.filter(case=case, status=PENDING, state="pending_merchant").exists()
+    # and the case's timers were closed by one statement
+    closing = [q["sql"] for q in seen.captured_queries if q["sql"].startswith('UPDATE "timers_timer"')]
+    assert len(closing) == 1

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from aftersales.core import rows
-from aftersales.timers.models import OBSOLETE, PENDING, Timer
+from aftersales.timers.models import FIRED, OBSOLETE, PENDING, Timer
+
+_TABLE = Timer._meta.db_table
 
 # The kind of timer each waiting state sets (what happens when its deadline passes).
 KIND_BY_STATE = {
@@ -31,10 +33,19 @@ def replace_case_timer(
     deadline_at: datetime | None,
     now: datetime,
     previous_state: str | None = None,
+    fired: Timer | None = None,
 ) -> None:
     """Make the case's pending timer the one of ``state``. A ``previous_state`` that sets no timer (a case
-    just made) had none to retire."""
-    if previous_state is None or previous_state in KIND_BY_STATE:
+    just made) had none to retire. ``fired`` is the pending timer whose firing made the change: it is closed
+    as fired, the others as obsolete, by the same statement."""
+    if fired is not None:
+        rows.run(
+            f"UPDATE {_TABLE} SET status = CASE WHEN id = %s THEN %s ELSE %s END, fired_at = %s"
+            " WHERE shop_id = %s AND case_id = %s AND status = %s",
+            [fired.pk, FIRED, OBSOLETE, rows.stamp(now), shop_id, case_id, PENDING],
+        )
+        fired.status, fired.fired_at = FIRED, now
+    elif previous_state is None or previous_state in KIND_BY_STATE:
         rows.update_where(
             Timer, {"status": OBSOLETE, "fired_at": now}, shop_id=shop_id, case_id=case_id, status=PENDING
         )

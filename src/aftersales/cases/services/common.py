@@ -35,6 +35,7 @@ from aftersales.logistics.models import RETURN, Shipment
 from aftersales.orders.models import Order, OrderItem
 from aftersales.refunds import services as refunds
 from aftersales.refunds.models import Refund
+from aftersales.timers.models import Timer
 from aftersales.timers.services import replace_case_timer
 
 # Every action a role can ever take; anything else from that role is ``forbidden``, not ``action_not_allowed``.
@@ -88,11 +89,13 @@ def transition(
     new_items: list[CaseItem] | None = None,
     refund: Refund | None = None,
     also: Sequence[Model] = (),
+    fired: Timer | None = None,
 ) -> CaseEvent:
     """Apply one edge, save the case and its event, replace its timer, and start its refund if it now
     waits on payment. The caller holds the case's lock inside ``transaction.atomic()``; a case not yet
     stored is inserted with ``new_items``. ``refund`` is the case's refund when the caller already has it;
-    ``also`` are other rows of the same change (a parcel, the refund's outcome), saved with it."""
+    ``also`` are other rows of the same change (a parcel, the refund's outcome), saved with it; ``fired`` is
+    the case's pending timer when its deadline made the change (closed as fired with the case's others)."""
     calendar = calendar_for(case.shop)
     before = case.state
     if new_items is not None:
@@ -138,6 +141,7 @@ def transition(
             version=case.version,
             deadline_at=case.deadline_at,
             now=at,
+            fired=fired,
         )
         if refund is not None and refund._state.adding:
             rows.insert(refund, returning=False)

@@ -51,11 +51,8 @@ def expire(
             data["return_address"] = case.return_address
         if state == t.AWAITING_SHIPMENT:
             data["late_shipment"] = True
-        closed = []
-        if timer is not None:  # saved with the change, before the change retires the case's pending timers
-            timer.status, timer.fired_at = FIRED, now
-            closed.append(timer)
-        transition(case, "expire", actor=system, at=now, data=data, also=closed)
+        # The change closes ``timer`` as fired as it retires the case's pending timers.
+        transition(case, "expire", actor=system, at=now, data=data, fired=timer)
         return "fired"
 
 
