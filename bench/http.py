@@ -91,7 +91,7 @@ def run(*, quick: bool) -> None:
     seconds = 3.0 if quick else 10.0
     clock.freeze(T0)
     shop = make_shop("http")
-    open_cases = 8_000 if quick else 40_000
+    open_cases = 16_000 if quick else 40_000
     # Cases waiting on the merchant, whose deadlines are in the future of the server's real clock.
     bulk_history(shop, open_cases, open_share=1.0, now=datetime.now(UTC))
     clock.unfreeze()
