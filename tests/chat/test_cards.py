@@ -14,6 +14,7 @@ from aftersales.core.errors import ActionNotAllowed, InsufficientStock, InvalidT
 from aftersales.orders.models import Order
 from aftersales.timers.worker import run_due
 from tests.acceptance.support import problem
+from tests.conftest import postgres_only
 from tests.factories import RETURN_ADDRESS, make_order, make_world, sh
 
 SIGNED = sh(2026, 11, 16, 10)
@@ -460,3 +461,48 @@ def test_render_template_fills_known_placeholders():
 
     # then the known ones are filled, the missing one stays visible, and escaped braces are literal
     assert text == "亲爱的张三，中通快递单号773398765432，请在{deadline}前确认。{原样}"
+
+
+@postgres_only  # SQLite lets one transaction write at a time: the second would wait for the first one whole
+@pytest.mark.django_db(transaction=True)
+def test_the_first_cards_of_one_order_posted_at_the_same_moment_both_land_in_its_one_conversation(frozen):
+    # given an order with no conversation yet
+    import threading
+
+    from django.db import transaction
+
+    from aftersales.chat.cards import Card
+    from aftersales.chat.models import Conversation
+    from aftersales.chat.services import post_cards
+
+    world = make_world("cards-race")
+    buyer, _ = world.buyer()
+    order = make_order(world, buyer, signed_at=SIGNED)
+    posted = threading.Event()
+    failed: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            posted.wait(10)
+            with transaction.atomic():  # meets the first one's conversation, not yet committed
+                post_cards(shop_id=world.shop.pk, order_id=order.pk, case_id=None,
+                           cards=[Card("refund_issued", "buyer")], at=frozen.now())  # fmt: skip
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    # when one transaction posts the order's first card and, before it commits, another posts one too
+    other = threading.Thread(target=second)
+    other.start()
+    with transaction.atomic():
+        post_cards(shop_id=world.shop.pk, order_id=order.pk, case_id=None,
+                   cards=[Card("return_address", "buyer")], at=frozen.now())  # fmt: skip
+        posted.set()
+        other.join(0.5)  # the other waits for this one's conversation
+    other.join(10)
+
+    # then both cards are there, in the order's one conversation
+    assert not failed, failed
+    assert Conversation.objects.filter(order=order).count() == 1
+    assert sorted(_cards(order)) == [("refund_issued", "buyer"), ("return_address", "buyer")]

@@ -67,7 +67,7 @@ def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
     )
 
 
-def post_cards(*, shop_id: int, order_id: int, case_id: int, cards: list[Card], at: datetime) -> None:
+def post_cards(*, shop_id: int, order_id: int, case_id: int | None, cards: list[Card], at: datetime) -> None:
     """Post the cards of one change; called inside the transaction that makes the change. Two statements
     whose results nobody waits for: the order's conversation if it has none yet, then the cards into it, all
     in one statement, in their order (``ORDER BY``: the ids follow it, and cards of one change share a time)."""
