@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -20,28 +21,38 @@ from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
 from aftersales.core.rows.tables import Statement, db
 
-_KEPT = "_rows_cursor"
-_READERS = "_rows_readers"
-_BINARY_READY = "_rows_binary_ready"
+_KEPT = "_rows_kept"
+
+
+@dataclass
+class _Kept:
+    """What rows keeps for one open connection of the driver: its cursor, the reading cursors of statements
+    read together (PostgreSQL), made when first needed. A new connection gets a new one."""
+
+    raw: Any
+    cursor: Any = None
+    readers: list[Any] = field(default_factory=list)
 
 
 def _seen_by_django(on: BaseDatabaseWrapper) -> bool:
     return bool(on.queries_logged or on.execute_wrappers)
 
 
-def _ready(on: BaseDatabaseWrapper) -> Any:
-    """The open connection of ``on``, in a transaction that can still run statements."""
+def _ready(on: BaseDatabaseWrapper) -> _Kept:
+    """What is kept for the open connection of ``on``, in a transaction that can still run statements."""
     on.close_if_health_check_failed()
     if on.connection is None:  # ``ensure_connection`` would first look for a running event loop, every time
         on.ensure_connection()
     on.validate_no_broken_transaction()
     raw = on.connection
-    if on.vendor == "postgresql" and on.__dict__.get(_BINARY_READY) is not raw:
-        from aftersales.core.rows import binary_answers  # the driver is loaded only where it is used
+    kept: _Kept | None = on.__dict__.get(_KEPT)
+    if kept is None or kept.raw is not raw:
+        if on.vendor == "postgresql":
+            from aftersales.core.rows import binary_answers  # the driver is loaded only where it is used
 
-        binary_answers.prepare(raw)
-        on.__dict__[_BINARY_READY] = raw
-    return raw
+            binary_answers.prepare(raw)
+        kept = on.__dict__[_KEPT] = _Kept(raw)
+    return kept
 
 
 def _execute(on: BaseDatabaseWrapper, cur: Any, sql: str, params: Sequence[Any]) -> None:
@@ -62,12 +73,10 @@ def _qmark(sql: str) -> str:
 
 
 def _kept_cursor(on: BaseDatabaseWrapper) -> Any:
-    raw = _ready(on)
-    kept = on.__dict__.get(_KEPT)
-    if kept is None or kept[0] is not raw:
-        kept = (raw, on.create_cursor())
-        on.__dict__[_KEPT] = kept
-    return kept[1]
+    kept = _ready(on)
+    if kept.cursor is None:
+        kept.cursor = on.create_cursor()
+    return kept.cursor
 
 
 def in_pipeline(on: BaseDatabaseWrapper) -> bool:
@@ -134,14 +143,9 @@ def _reader(on: BaseDatabaseWrapper, k: int) -> Any:
     PostgreSQL the same few serve every call (a new cursor copies the connection's adapters and learns its
     loaders again). On SQLite a statement whose rows were not all read (a read that failed halfway) keeps its
     table locked until its cursor goes: each read there has a new one, which costs next to nothing."""
-    raw = _ready(on)
+    kept = _ready(on)
     if on.vendor != "postgresql":
         return on.create_cursor()
-    kept = on.__dict__.get(_READERS)
-    if kept is None or kept[0] is not raw:
-        kept = (raw, [])
-        on.__dict__[_READERS] = kept
-    readers: list[Any] = kept[1]
-    while len(readers) <= k:
-        readers.append(on.create_cursor())
-    return readers[k]
+    while len(kept.readers) <= k:
+        kept.readers.append(on.create_cursor())
+    return kept.readers[k]
