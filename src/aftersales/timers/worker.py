@@ -10,8 +10,6 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,6 +25,7 @@ from aftersales.refunds.gateway import configured_gateway
 from aftersales.refunds.models import Refund
 from aftersales.refunds.services import due_for_gateway
 from aftersales.reviews.services import recompute_reputations
+from aftersales.timers.crew import Crew
 from aftersales.timers.models import FAILED, PENDING, Timer
 
 log = logging.getLogger("aftersales.worker")
@@ -92,8 +91,9 @@ def _record_failure(timer_id: int, now: datetime, exc: Exception) -> None:
         rows.update(timer, ["attempts", "last_error", "status", "next_attempt_at"])
 
 
-def settle_refunds(now: datetime, summary: Counter[str], *, threads: int = 1) -> None:
-    """Ask the gateway about every refund due now and record what it says; ``threads`` share the list."""
+def settle_refunds(now: datetime, summary: Counter[str], *, crew: Crew) -> None:
+    """Ask the gateway about every refund due now and record what it says; the crew's threads share the
+    list."""
     gateway = configured_gateway()
     due = due_for_gateway(now)
 
@@ -108,13 +108,19 @@ def settle_refunds(now: datetime, summary: Counter[str], *, threads: int = 1) ->
             if result.changed:  # another worker may have settled it first; count what this pass did
                 counted[f"refund_{outcome}"] += 1
 
-    summary.update(_side_by_side([partial(settle, due[k::threads]) for k in range(threads)]))
+    summary.update(crew.side_by_side([partial(settle, due[k :: crew.size]) for k in range(crew.size)]))
 
 
-def run_due(now: datetime | None = None, *, limit: int | None = None, threads: int = 1) -> dict[str, Any]:
-    """One pass: every timer due at ``now`` once, then the refunds the gateway has settled. ``threads``
-    work side by side, each on its own connection (on PostgreSQL the claims skip each other's rows; waiting
-    on the database is most of a timer's cost, so they overlap well)."""
+def run_due(
+    now: datetime | None = None, *, limit: int | None = None, threads: int = 1, crew: Crew | None = None
+) -> dict[str, Any]:
+    """One pass: every timer due at ``now`` once, then the refunds the gateway has settled. The threads of
+    ``crew`` (or of a crew of ``threads`` made for this pass alone) work side by side, each on its own
+    connection (on PostgreSQL the claims skip each other's rows; waiting on the database is most of a
+    timer's cost, so they overlap well)."""
+    if crew is None:
+        with Crew(threads) as own:
+            return run_due(now, limit=limit, crew=own)
     at = now or clock.now()
     left = [limit]
     lock = threading.Lock()
@@ -130,31 +136,9 @@ def run_due(now: datetime | None = None, *, limit: int | None = None, threads: i
         while take() and _fire_one(at, counted):
             pass
 
-    summary = _side_by_side([drain] * max(1, threads))
-    settle_refunds(at, summary, threads=max(1, threads))
+    summary = crew.side_by_side([drain] * crew.size)
+    settle_refunds(at, summary, crew=crew)
     return _report(at, summary)
-
-
-def _side_by_side(jobs: list[Callable[[Counter[str]], None]]) -> Counter[str]:
-    """Run ``jobs`` (each counting into its own Counter) in threads, or here when there is one; the sum."""
-    if len(jobs) == 1:
-        counted: Counter[str] = Counter()
-        jobs[0](counted)
-        return counted
-
-    def run(job: Callable[[Counter[str]], None]) -> Counter[str]:
-        mine: Counter[str] = Counter()
-        try:
-            job(mine)
-        finally:
-            connection.close()  # this thread's own connection
-        return mine
-
-    total: Counter[str] = Counter()
-    with ThreadPoolExecutor(len(jobs), thread_name_prefix="timers") as pool:
-        for part in pool.map(run, jobs):
-            total.update(part)
-    return total
 
 
 def _report(at: datetime, summary: Counter[str]) -> dict[str, Any]:
@@ -174,12 +158,17 @@ def _report(at: datetime, summary: Counter[str]) -> dict[str, Any]:
 
 
 def run_forever(poll_seconds: float, stop: Any = None, *, threads: int = 1) -> None:
-    """Poll until ``stop`` (an Event-like object) is set."""
+    """Poll until ``stop`` (an Event-like object) is set, with one crew of ``threads`` for every pass."""
     log.info("timer worker started, polling every %ss", poll_seconds)
+    with Crew(threads) as crew:
+        _poll(poll_seconds, stop, crew)
+
+
+def _poll(poll_seconds: float, stop: Any, crew: Crew) -> None:
     upkept_at: datetime | None = None
     while stop is None or not stop.is_set():
         try:
-            report = run_due(threads=threads)
+            report = run_due(crew=crew)
             if report["fired"] or report["failed"] or any(report["refunds"].values()):
                 log.info("timers: %s", report)
             now = clock.now()
