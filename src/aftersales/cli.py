@@ -28,7 +28,7 @@ def _migrate(verbose: bool = False) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    if settings.ON_SQLITE:
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
 
@@ -36,7 +36,7 @@ def _migrate(verbose: bool = False) -> None:
 def _is_sqlite() -> bool:
     from django.conf import settings
 
-    return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+    return bool(settings.ON_SQLITE)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

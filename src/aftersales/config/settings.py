@@ -41,7 +41,10 @@ DATABASE_URL = _env("DATABASE_URL", _DEFAULT_DB)
 # A process keeps its connection between requests (for up to a minute): opening one costs more than a request
 # to /me (on SQLite the file is opened, its schema read and the pragmas below set every time).
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
+ON_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
+if ON_SQLITE:
+    # Django's backend, with write transactions queued by the kernel (see its docstring).
+    _db["ENGINE"] = "aftersales.core.sqlite_writers"
     _db["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue instead of failing on a lock upgrade. Pages are read through a memory map
@@ -138,7 +141,7 @@ PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "simulated")
 SIMULATED_REFUND_DELAY = int(_env("SIMULATED_REFUND_DELAY", "0"))
 WORKER_POLL_SECONDS = float(_env("WORKER_POLL_SECONDS", "5"))
 # Threads of one worker process that fire timers side by side. SQLite takes one writer at a time.
-WORKER_THREADS = int(_env("WORKER_THREADS", "1" if _db["ENGINE"] == "django.db.backends.sqlite3" else "4"))
+WORKER_THREADS = int(_env("WORKER_THREADS", "1" if ON_SQLITE else "4"))
 
 LOGGING = {
     "version": 1,
