@@ -13,6 +13,7 @@ MODULES = {
     "queue": "bench.queue",
     "timers": "bench.timers",
     "import": "bench.imports",
+    "writers": "bench.writers",
 }
 
 
