@@ -4,9 +4,11 @@ shop's own calendar."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -518,11 +520,13 @@ def test_a_fire_closes_its_timer_as_fired_and_the_cases_other_pending_ones_as_ob
                                  next_attempt_at=due.due_at + timedelta(days=9), created_at=frozen.now())  # fmt: skip
     fired_at = MERCHANT_DEADLINE + timedelta(minutes=1)
     frozen.at(fired_at)
-    # when the worker fires the due one
+    # when the worker fires the due one (its claim and its change, without the pass's settling of refunds,
+    # which closes the case's timers again when the refund is paid)
+    counted: Counter[str] = Counter()
     with CaptureQueriesContext(connection) as seen:
-        report = run_due(fired_at)
+        assert worker._fire_one(fired_at, counted)
     # then it is fired, the stray one obsolete, both at that moment, and the case moved on
-    assert report["fired"] == 1
+    assert counted == Counter({"fired:merchant_overdue": 1})
     assert AfterSale.objects.get(pk=case.pk).state != "pending_merchant"
     due.refresh_from_db()
     stray.refresh_from_db()
@@ -530,5 +534,5 @@ def test_a_fire_closes_its_timer_as_fired_and_the_cases_other_pending_ones_as_ob
     assert (stray.status, stray.fired_at) == (OBSOLETE, fired_at)
     assert not Timer.objects.filter(case=case, status=PENDING, state="pending_merchant").exists()
     # and the case's timers were closed by one statement
-    closing = [q["sql"] for q in seen.captured_queries if q["sql"].startswith('UPDATE "timers_timer"')]
+    closing = [q["sql"] for q in seen.captured_queries if re.match(r'UPDATE "?timers_timer"? ', q["sql"])]
     assert len(closing) == 1
