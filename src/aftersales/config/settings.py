@@ -62,6 +62,9 @@ else:
     # in transaction mode before 1.21), set AFTERSALES_DATABASE_PREPARE_AFTER to 0 to keep it off.
     _prepare_after = int(_env("DATABASE_PREPARE_AFTER", "5"))
     _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": _prepare_after or None}
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a transaction's BEGIN and COMMIT sent with its statements (see its docstring).
+        _db["ENGINE"] = "aftersales.core.postgres_trips"
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

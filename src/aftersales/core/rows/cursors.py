@@ -58,8 +58,10 @@ def _ready(on: BaseDatabaseWrapper) -> _Kept:
 def _execute(on: BaseDatabaseWrapper, cur: Any, sql: str, params: Sequence[Any]) -> None:
     if on.vendor == "postgresql":
         # Answers in PostgreSQL's binary form: the driver reads times and numbers from them in C, where the
-        # text form of a time would be parsed again in Python for every value.
-        cur.execute(sql, params, binary=True)
+        # text form of a time would be parsed again in Python for every value. The backend's cursor lets the
+        # statement ride the transaction's held pipeline (``postgres_trips``).
+        execute = getattr(cur, "execute_riding", None) or cur.execute
+        execute(sql, params, binary=True)
     else:
         # The driver's own execute, with the statement's ``%s`` turned into SQLite's ``?`` once per statement
         # rather than by Django's cursor on every run.

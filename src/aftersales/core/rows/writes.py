@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model
@@ -27,6 +27,9 @@ from aftersales.core.rows.tables import (
     marks,
     stored,
 )
+
+if TYPE_CHECKING:
+    from aftersales.core.postgres_trips.base import DatabaseWrapper as TripsWrapper
 
 
 @cache
@@ -66,12 +69,25 @@ def pipeline() -> Iterator[None]:
     """Statements whose results nobody reads go to PostgreSQL together, in one round trip, when the block
     ends (psycopg's pipeline mode); a read inside still waits for its answer. Errors come out as Django's
     database errors at the end of the block at the latest. On SQLite, which has no round trips, it does
-    nothing. Use it inside a transaction."""
+    nothing. Use it inside a transaction.
+
+    Inside a transaction ``atomic()`` began on the project's backend (``postgres_trips``) the pipeline is
+    held instead: it stays open when the block ends, the rows layer's next statements ride it, and it goes
+    with the ``COMMIT`` (or before the first statement of another kind); errors come out there."""
     on = db()
     if on.vendor != "postgresql":
         yield
         return
     on.ensure_connection()
+    if hasattr(on, "holds_pipelines") and on.holds_pipelines():
+        trips = cast("TripsWrapper", on).trips()
+        with on.wrap_database_errors:
+            trips.hold()
+        try:
+            yield
+        finally:
+            trips.release()
+        return
     if in_pipeline(on):  # already inside one: ride it
         yield
         return
