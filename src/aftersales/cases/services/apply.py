@@ -96,10 +96,16 @@ def _check_shape(a: Application) -> None:
 
 
 def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
-    order = rows.get_with(Order, "shop", lock=True, order_sn=a.order_sn)
+    # The order, locked, and its lines, read after the lock is granted, in one round trip on PostgreSQL.
+    found, order_lines = rows.fetch(
+        rows.query(Order, related="shop", lock=True, one=True, order_sn=a.order_sn),
+        rows.query_where(OrderItem, "t.order_id IN (SELECT id FROM orders_order WHERE order_sn = %s)",
+                         [a.order_sn], related="sku", one=False),
+    )  # fmt: skip
+    order = found[0] if found else None
     if order is None or order.buyer_id != actor.buyer_id:
         raise e.NotFound(what="order")
-    lines = _order_lines(order, a.items)
+    lines = _order_lines(order, order_lines, a.items)
     exchange_sku = a.exchange_sku if a.type == t.EXCHANGE else None
     if exchange_sku and not Sku.objects.filter(shop_id=order.shop_id, sku=exchange_sku).exists():
         raise e.ValidationFailed(field="exchange_sku", message=f"this shop has no SKU {exchange_sku}")
@@ -149,8 +155,12 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     return _create(a, actor, order, lines, refund_fen, now)
 
 
-def _order_lines(order: Order, items: list[ItemRequest]) -> list[tuple[OrderItem, ItemRequest]]:
-    by_sku = {line.sku_code: line for line in rows.select_with(OrderItem, "sku", order_id=order.pk)}
+def _order_lines(
+    order: Order, order_lines: list[OrderItem], items: list[ItemRequest]
+) -> list[tuple[OrderItem, ItemRequest]]:
+    """Each requested item with the order's line of its SKU; an item the order lacks, or more of it than the
+    order has, is refused."""
+    by_sku = {line.sku_code: line for line in order_lines}
     lines = []
     for req in items:
         line = by_sku.get(req.sku)
