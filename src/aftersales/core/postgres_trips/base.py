@@ -135,16 +135,16 @@ class _Honouring:
     connection: psycopg.Connection[Any]
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        trips: Trips | None = getattr(self.connection, _TRIPS, None)
-        if trips is None or not (trips.begin_due or trips.held is not None):
-            return super().execute(query, params, **kwargs)  # type: ignore[misc]
-        return trips.before(lambda: super(_Honouring, self).execute(query, params, **kwargs), rides=False)  # type: ignore[misc]
+        return self._honoured(False, query, params, kwargs)
 
     def execute_riding(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self._honoured(True, query, params, kwargs)
+
+    def _honoured(self, rides: bool, query: Any, params: Any, kwargs: dict[str, Any]) -> Any:
         trips: Trips | None = getattr(self.connection, _TRIPS, None)
         if trips is None or not (trips.begin_due or trips.held is not None):
             return super().execute(query, params, **kwargs)  # type: ignore[misc]
-        return trips.before(lambda: super(_Honouring, self).execute(query, params, **kwargs), rides=True)  # type: ignore[misc]
+        return trips.before(lambda: super(_Honouring, self).execute(query, params, **kwargs), rides=rides)  # type: ignore[misc]
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
         _send_now(self.connection)
@@ -181,8 +181,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return trips_of(self.connection)
 
     def holds_pipelines(self) -> bool:
-        """True when a block of writes may leave its pipeline open for the commit: inside a transaction that
-        Django started (psycopg in autocommit mode, the ``BEGIN`` this backend's own)."""
+        """True when a block of the rows layer's statements may leave its pipeline open for the commit: inside
+        a transaction that Django started (psycopg in autocommit mode, the ``BEGIN`` this backend's own)."""
         return self.in_atomic_block and self.connection is not None and self.connection.autocommit
 
     def _start_transaction_under_autocommit(self) -> None:
