@@ -9,7 +9,13 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
 from aftersales.cases.reasons import REASONS, return_freight_payer
 from aftersales.cases.services.apply import MAX_EVIDENCE
-from aftersales.cases.services.common import case_lines, load_for_action, refundable_fen, transition
+from aftersales.cases.services.common import (
+    case_lines,
+    load_for_action,
+    load_with,
+    refundable_fen,
+    transition,
+)
 from aftersales.core import clock, rows
 from aftersales.core.actors import Actor
 from aftersales.core.errors import AmountExceedsRefundable, ValidationFailed
@@ -98,12 +104,17 @@ def ship_return(
             field="freight_fen", message=f"return freight must be between 0 and {MAX_RETURN_FREIGHT_FEN} fen"
         )
     with transaction.atomic():
-        case = load_for_action(case_id, actor, "ship_return", version)
+        # The return parcel entered before (a corrected tracking number), read with the case.
+        case, entered = load_with(
+            case_id,
+            actor,
+            "ship_return",
+            version,
+            also=rows.query(Shipment, one=True, case_id=case_id, kind=RETURN),
+        )
         now = clock.now()
         data = {"carrier": carrier, "tracking_no": tracking_no, "freight_fen": freight_fen}
-        shipment = rows.get(Shipment, shop_id=case.shop_id, case_id=case.pk, kind=RETURN) or Shipment(
-            shop_id=case.shop_id, case_id=case.pk, kind=RETURN
-        )
+        shipment = entered[0] if entered else Shipment(shop_id=case.shop_id, case_id=case.pk, kind=RETURN)
         shipment.carrier, shipment.tracking_no, shipment.freight_fen = carrier, tracking_no, freight_fen
         shipment.shipped_at, shipment.picked_up_at, shipment.delivered_at = now, None, None
         transition(case, "ship_return", actor=actor, at=now, data=data, also=[shipment])

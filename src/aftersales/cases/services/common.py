@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Model
 
@@ -61,6 +61,9 @@ def visible_to(case: AfterSale, actor: Actor) -> bool:
     return True
 
 
+M = TypeVar("M", bound=Model)
+
+
 def check_role(actor: Actor, action: str) -> None:
     if action not in ROLE_ACTIONS.get(actor.role, frozenset()):
         allowed_roles = sorted(r for r, actions in ROLE_ACTIONS.items() if action in actions)
@@ -70,13 +73,24 @@ def check_role(actor: Actor, action: str) -> None:
 def load_for_action(case_id: int, actor: Actor, action: str, version: int | None = None) -> AfterSale:
     """The case, locked for this transaction (lock order: case → order → SKU). ``not_found`` for a case the
     actor may not see, ``forbidden`` for an action the role never takes, ``stale_version`` for an old version."""
-    case = rows.get_with(AfterSale, "shop", lock=True, id=case_id)
+    case, _ = load_with(case_id, actor, action, version)
+    return case
+
+
+def load_with(
+    case_id: int, actor: Actor, action: str, version: int | None = None, also: rows.Query[M] | None = None
+) -> tuple[AfterSale, list[M]]:
+    """As ``load_for_action``, with the rows of ``also`` (a query of the case's own rows), read after the lock
+    is granted, in the same round trip on PostgreSQL."""
+    queries: list[rows.Query[Any]] = [rows.query(AfterSale, related="shop", lock=True, one=True, id=case_id)]
+    found = rows.fetch(*queries, *([also] if also is not None else []))
+    case = found[0][0] if found[0] else None
     if case is None or not visible_to(case, actor):
         raise NotFound(what="after-sales case")
     check_role(actor, action)
     if version is not None and version != case.version:
         raise StaleVersion(sent_version=version, current_version=case.version)
-    return case
+    return case, found[1] if also is not None else []
 
 
 def transition(
