@@ -290,3 +290,28 @@ def test_the_begin_asks_for_the_isolation_level_the_settings_name() -> None:
         other.close()
     # then it ran at that level
     assert level == "serializable"
+
+
+def test_what_is_held_going_out_inside_a_block_does_not_end_the_block_twice() -> None:
+    # given a transaction whose block of writes sends what is held before a statement that cannot ride (many
+    # rows at once), then a second block
+    with transaction.atomic():
+        with rows.pipeline():
+            rows.insert(_buyer("first"), returning=False)
+            with connection.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO accounts_buyer (external_id, name, created_at) VALUES (%s, '', %s)",
+                    [("many-1", AT), ("many-2", AT)],
+                )
+        with rows.pipeline():
+            rows.insert(_buyer("second"), returning=False)
+        # when the ORM then updates the row the second block wrote
+        changed = Buyer.objects.filter(external_id="second").update(name="李四")
+    # then the second block's write went first and the update counted it: both blocks ended once each
+    assert changed == 1
+    assert sorted(Buyer.objects.values_list("external_id", flat=True)) == [
+        "first",
+        "many-1",
+        "many-2",
+        "second",
+    ]

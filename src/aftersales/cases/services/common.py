@@ -82,8 +82,8 @@ def load_with(
 ) -> tuple[AfterSale, list[M]]:
     """As ``load_for_action``, with the rows of ``also`` (a query of the case's own rows), read after the lock
     is granted, in the same round trip on PostgreSQL."""
-    queries: list[rows.Query[Any]] = [rows.query(AfterSale, related="shop", lock=True, one=True, id=case_id)]
-    found = rows.fetch(*queries, *([also] if also is not None else []))
+    locked = rows.query(AfterSale, related="shop", lock=True, one=True, id=case_id)
+    found = rows.fetch(locked, also) if also is not None else rows.fetch(locked)
     case = found[0][0] if found[0] else None
     if case is None or not visible_to(case, actor):
         raise NotFound(what="after-sales case")

@@ -16,8 +16,10 @@ _TRIPS = "_aftersales_trips"
 
 class Trips:
     """What one psycopg connection has not sent yet: the ``BEGIN`` of the transaction Django started
-    (``begin_due``), and the pipeline of its writes left open (``held``) with the blocks riding it now
-    (``riding``; while one runs, its own reads wait in the pipeline as they always did)."""
+    (``begin_due``), and the pipeline of its writes left open (``held``); and how many blocks of the rows
+    layer are running now (``riding``: while one runs, its own reads wait in the pipeline as they always did,
+    and a statement of another kind does not end it). Only ``hold`` and ``release`` count the blocks: what is
+    held may go out in the middle of one (before a ``COPY``), and the block still ends once."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
@@ -50,11 +52,9 @@ class Trips:
             self.send_held()
         if not self.begin_due:
             return run()
-        if self.in_pipeline():
-            self.queue_begin()
-            return run()
-        if rides:
+        if rides and not self.in_pipeline():
             self._enter()
+        if self.in_pipeline():
             self.queue_begin()
             return run()
         with self.conn.pipeline():
@@ -88,7 +88,7 @@ class Trips:
     def send_held(self, last: bytes | None = None) -> None:
         """Send what is held, ``last`` (``COMMIT``) after it, leave pipeline mode and read every answer: the
         first error among them is raised here."""
-        held, self.held, self.riding = self.held, None, 0
+        held, self.held = self.held, None
         assert held is not None
         try:
             if last is not None:
@@ -102,7 +102,7 @@ class Trips:
         """Leave pipeline mode whatever the held statements answered (the transaction is being rolled back)."""
         if self.held is None:
             return
-        held, self.held, self.riding = self.held, None, 0
+        held, self.held = self.held, None
         with suppress(psycopg.Error):
             held.__exit__(None, None, None)
 
@@ -197,14 +197,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().create_cursor(name)
 
     def _commit(self) -> None:
-        trips = self.trips() if self.connection is not None else None
-        if trips is not None and trips.begin_due:
-            trips.begin_due = False  # nothing was sent: nothing to commit
-            return
-        if trips is not None and trips.held is not None:
-            with self.wrap_database_errors:
-                trips.send_held(last=b"COMMIT")
-            return
+        if self.connection is not None:
+            trips = self.trips()
+            if trips.begin_due:
+                trips.begin_due = False  # nothing was sent: nothing to commit
+                return
+            if trips.held is not None:
+                with self.wrap_database_errors:
+                    trips.send_held(last=b"COMMIT")
+                return
         super()._commit()  # type: ignore[misc]  # private, not in the stubs
 
     def _rollback(self) -> None:
