@@ -3,6 +3,7 @@ timer worker beside it in its own process."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -61,23 +62,35 @@ def before_forking() -> None:
     connections.close_all()
 
 
+def freeze_loaded(arbiter: Any) -> None:
+    """Once Django is loaded and before the web processes fork: what is loaded by then (modules, models,
+    URL patterns, translations) lives as long as the process, so the collector's passes, which count a
+    process's objects' references (and write to them, so a forked process copies their pages), leave it
+    out from then on. A web process's passes then look at its requests' objects only."""
+    gc.collect()
+    gc.freeze()
+
+
+def gunicorn_options(*, host: str, port: int, workers: int | None) -> dict[str, Any]:
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or (os.cpu_count() or 1),
+        "worker_class": "gthread",
+        "preload_app": True,  # load Django once, before forking: the processes share its pages
+        "threads": threads_per_process(),
+        "accesslog": None,
+        "loglevel": "warning",
+        "timeout": 60,
+        "when_ready": freeze_loaded,
+    }
+
+
 def serve(*, host: str, port: int, workers: int | None, logins: list[dict[str, Any]]) -> None:
     before_forking()
     worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"], env=os.environ.copy())
     print(_banner(host, port, logins), flush=True)
     try:
-        _Gunicorn(
-            {
-                "bind": f"{host}:{port}",
-                "workers": workers or (os.cpu_count() or 1),
-                "worker_class": "gthread",
-                "preload_app": True,  # load Django once, before forking: the processes share its pages
-                "threads": threads_per_process(),
-                "accesslog": None,
-                "loglevel": "warning",
-                "timeout": 60,
-            }
-        ).run()
+        _Gunicorn(gunicorn_options(host=host, port=port, workers=workers)).run()
     finally:
         worker.terminate()
         worker.wait(timeout=10)

@@ -23,15 +23,16 @@ from tests.factories import make_order, make_sku, sh
 T = sh(2026, 11, 18, 10)
 
 
-def _case(world: Any) -> Any:
+def _case(world: Any, sku: str = "PHONE-CASE") -> Any:
     from aftersales.cases import services as cases
 
-    make_sku(world)
+    if sku == "PHONE-CASE":
+        make_sku(world)
     buyer, _ = world.buyer()
-    order = make_order(world, buyer, signed_at=T - timedelta(days=1))
+    order = make_order(world, buyer, items=[(sku, 1, 1990)], signed_at=T - timedelta(days=1))
     with transaction.atomic():
         return cases.apply(
-            cases.Application(order.order_sn, "refund_only", "damaged", [cases.ItemRequest("PHONE-CASE", 1)]),
+            cases.Application(order.order_sn, "refund_only", "damaged", [cases.ItemRequest(sku, 1)]),
             actor=buyer,
         )
 
@@ -343,3 +344,45 @@ def test_a_written_out_statement_takes_its_parameters_and_literal_percent_signs_
     # then both read the same: each parameter in its place, and one percent sign
     assert [tuple(r) for r in first] == [tuple(r) for r in django_answer] == [(1, "100%", "折扣")]
     assert [tuple(r) for r in second] == [(2, "100%", "满减")]
+
+
+@pytest.mark.django_db
+def test_json_the_fast_reader_would_change_is_read_as_the_orm_reads_it(world: Any, frozen: Any) -> None:
+    # given a case whose JSON holds numbers past 64 bits (which orjson reads as floats) and a 20-digit
+    # number in text
+    from aftersales.cases.models import AfterSale
+
+    case = _case(world)
+    evidence = [2**70, -(2**64), "12345678901234567890", 1.5, {"n": 18446744073709551616}]
+    AfterSale.objects.filter(pk=case.pk).update(evidence=evidence, return_address={"no": "0" * 30})
+    orm = AfterSale.objects.get(pk=case.pk)
+    # when it is read by a built statement
+    built = rows.get(AfterSale, id=case.pk)
+    # then every value is what the ORM reads: integers stay integers, exactly
+    assert built is not None
+    assert built.evidence == orm.evidence == evidence
+    assert type(built.evidence[0]) is int and type(built.evidence[4]["n"]) is int
+    assert built.return_address == orm.return_address == {"no": "0" * 30}
+
+
+@pytest.mark.django_db
+def test_rows_attached_to_each_of_many_cases_stay_their_own(world: Any, frozen: Any) -> None:
+    # given two cases of the same buyer, each with its own item, read together with their items
+    from aftersales.cases.models import AfterSale, CaseItem
+    from aftersales.cases.queries import read_cases
+
+    first, second = _case(world), _case(world, sku="CHARGER")
+    cases = read_cases([first.pk, second.pk], world.platform)
+    # when each one's items are asked for, counted and filtered
+    with CaptureQueriesContext(connection) as reads:
+        seen = [[i.sku_code for i in case.items.all()] for case in cases]
+        counts = [case.items.count() for case in cases]
+    filtered = cases[1].items.filter(sku_code="PHONE-CASE")
+    # then each case answers with its own rows, without reading them again, and a filter is the relation's
+    # own query (the second case has no PHONE-CASE)
+    assert seen == [["PHONE-CASE"], ["CHARGER"]] and counts == [1, 1]
+    assert len(reads.captured_queries) == 0
+    assert list(filtered) == []
+    assert list(cases[0].items.filter(sku_code="PHONE-CASE")) == list(CaseItem.objects.filter(case=first))
+    assert cases[0].items.all()._hints is not cases[1].items.all()._hints
+    assert cases[0].shop.pk == AfterSale.objects.get(pk=first.pk).shop_id

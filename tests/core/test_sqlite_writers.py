@@ -6,13 +6,14 @@ own waiting."""
 import fcntl
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from aftersales.core.sqlite_writers.base import DatabaseWrapper
+from aftersales.core.sqlite_writers.base import DatabaseWrapper, utc_datetime
 
 
 def _wrapper(path: Path) -> DatabaseWrapper:
@@ -162,3 +163,42 @@ def test_an_in_memory_database_makes_no_file(tmp_path: Path, monkeypatch: pytest
     # then no lock file was made anywhere near it
     assert list(tmp_path.iterdir()) == []
     db.close()
+
+
+# --- stored times read as aware ones ---------------------------------------------------------------------
+
+
+def test_the_driver_reads_a_stored_time_as_an_aware_utc_time(database: Path) -> None:
+    # given an SQLite file with times stored as Django stores them (UTC text), with and without a fraction,
+    # one written with an offset of its own, and a NULL
+    db = _wrapper(database)
+    with db.cursor() as cur:
+        cur.execute("CREATE TABLE stamps (k integer, at datetime)")
+        cur.execute(
+            "INSERT INTO stamps VALUES (1, '2026-11-27 02:53:11.780254'), (2, '2026-11-27 02:53:11'),"
+            " (3, '2026-11-27 10:53:11+08:00'), (4, NULL)"
+        )
+        # when they are read back through the driver
+        cur.execute("SELECT at FROM stamps ORDER BY k")
+        read = [row[0] for row in cur.fetchall()]
+    db.close()
+    # then each is the aware moment it names, and the NULL stays None
+    assert read[0] == datetime(2026, 11, 27, 2, 53, 11, 780254, tzinfo=UTC)
+    assert read[1] == datetime(2026, 11, 27, 2, 53, 11, tzinfo=UTC) and read[1].utcoffset() == timedelta(0)
+    assert read[2] == datetime(2026, 11, 27, 2, 53, 11, tzinfo=UTC)
+    assert read[2].utcoffset() == timedelta(hours=8)
+    assert read[3] is None
+
+
+def test_a_text_no_parser_reads_is_none_as_with_djangos_converter() -> None:
+    assert utc_datetime(b"not a time") is None
+    assert utc_datetime(b"2026-11-27T02:53:11Z") == datetime(2026, 11, 27, 2, 53, 11, tzinfo=UTC)
+
+
+def test_a_database_with_a_time_zone_of_its_own_is_read_naive_as_django_reads_it(tmp_path: Path) -> None:
+    # given a database whose naive times are in Shanghai's time, not UTC
+    settings = dict(_wrapper(tmp_path / "shanghai.sqlite3").settings_dict, TIME_ZONE="Asia/Shanghai")
+    shanghai = DatabaseWrapper(settings, alias="writers-shanghai")
+    # then its times are not taken for UTC ones, while the project's database's are
+    assert not shanghai.reads_times_aware
+    assert _wrapper(tmp_path / "utc.sqlite3").reads_times_aware

@@ -15,7 +15,7 @@ from aftersales.cases.models import AfterSale, CaseItem
 from aftersales.catalog.models import Sku
 from aftersales.core.planner import refresh_planner_statistics
 from aftersales.orders.models import Order, OrderItem
-from aftersales.risk.queries import same_sku_statement
+from aftersales.risk.queries import refund_only_statement, same_sku_statement
 from aftersales.timers import worker
 from aftersales.timers.models import Timer
 from tests.factories import make_sku, sh
@@ -125,9 +125,9 @@ def test_due_timers_are_found_through_the_partial_due_index(world: Any) -> None:
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
 
 
-@pytest.mark.django_db
-def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(world: Any) -> None:
-    # given a shop's recent history of 600 applications by 200 buyers, each naming one SKU, and statistics
+def _recent_applications(world: Any) -> tuple[list[Any], Sku]:
+    """A shop's recent history of 600 refund-only applications by 200 buyers, each on its own order and
+    naming one SKU, with statistics."""
     buyers = [ensure_buyer(f"rule8-{i}") for i in range(200)]
     sku = Sku.objects.get(shop=world.shop, sku=make_sku(world))
     orders = Order.objects.bulk_create(
@@ -153,6 +153,13 @@ def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(worl
     )
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
+    return buyers, sku
+
+
+@pytest.mark.django_db
+def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(world: Any) -> None:
+    # given a shop's recent history of 600 applications by 200 buyers, each naming one SKU, and statistics
+    buyers, sku = _recent_applications(world)
     # when rule 8's count for three of them (asked on every application and every queue page) is explained
     statement = same_sku_statement(
         {(world.shop.pk, b.pk, sku.sku) for b in buyers[:3]}, now=T + timedelta(days=1)
@@ -160,6 +167,29 @@ def test_rule_8_count_follows_the_buyers_recent_cases_not_the_shops_history(worl
     plan = _statement_plan(*statement)
     # then it starts from those buyers' recent cases, not from every recent case of the shop
     assert "case_buyer_created" in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_buyer_flags_of_a_queue_page_read_from_indexes_alone(world: Any) -> None:
+    # given a shop's recent history of 600 applications by 200 buyers, and statistics
+    buyers, sku = _recent_applications(world)
+    ids = [b.pk for b in buyers[:20]]
+    # when the statements behind the flags of a page of 20 buyers (the merchant's view) are explained
+    refund_only = _statement_plan(*refund_only_statement(ids, world.shop.pk, T + timedelta(days=1)))
+    same_sku = _statement_plan(
+        *same_sku_statement({(world.shop.pk, b, sku.sku) for b in ids}, now=T + timedelta(days=1))
+    )
+    # then the buyers' orders, their cases' types, their recent cases and those cases' SKUs are read from
+    # indexes that hold every column asked for: no row of the tables is read; and the platform's clearings
+    # of a buyer's SKU are found by buyer and SKU, not among the shop's every risk record
+    assert "order_shop_buyer" in refund_only and "case_order" in refund_only, refund_only
+    assert "case_buyer_created" in same_sku and "caseitem_case_sku" in same_sku, same_sku
+    assert "risk_buyer_sku" in same_sku, same_sku
+    if connection.vendor == "sqlite":
+        for index in ("order_shop_buyer", "case_order"):
+            assert f"COVERING INDEX {index}" in refund_only, refund_only
+        for index in ("case_buyer_created", "caseitem_case_sku"):
+            assert f"COVERING INDEX {index}" in same_sku, same_sku
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ server."""
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from django.db import connection
 
 from aftersales.cases import services
 from aftersales.core.planner import refresh_planner_statistics
-from aftersales.server import threads_per_process
+from aftersales.server import gunicorn_options, threads_per_process
 from tests.factories import make_order, sh
 
 
@@ -140,3 +141,19 @@ def test_the_server_closes_its_postgresql_connection_before_forking() -> None:
     before_forking()
     # then the connection is closed, not inherited by the web processes
     assert connection.connection is None
+
+
+def test_what_is_loaded_before_the_web_processes_fork_is_left_out_of_their_collections() -> None:
+    # given the options the server starts gunicorn with, and objects made before it is ready
+    options = gunicorn_options(host="127.0.0.1", port=8000, workers=2)
+    loaded = [object() for _ in range(1000)]
+    # when gunicorn is ready to fork (Django loaded, as ``preload_app`` has it)
+    assert options["preload_app"] is True
+    try:
+        options["when_ready"](None)
+        # then those objects are frozen: the collector's passes in the web processes leave them out
+        assert gc.get_freeze_count() >= len(loaded)
+    finally:
+        gc.unfreeze()
+    # and the web processes are one per core asked for, each with the threads the database allows
+    assert options["workers"] == 2 and options["threads"] == threads_per_process()

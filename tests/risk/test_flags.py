@@ -216,6 +216,29 @@ def test_refund_only_share_flag_on_a_buyer_with_most_orders_refund_only(world, f
     assert buyer_flags(light.buyer_id, now=now) == []
 
 
+def test_refund_only_share_counts_orders_not_cases(world, frozen):
+    # given a buyer with 6 orders in November: one with two refund-only requests (the first cancelled), two
+    # with one each, one with a return-and-refund request only, and two with none
+    buyer, _ = world.buyer()
+    orders = [_order(world, buyer, sku=f"SKU-{i}") for i in range(6)]
+    for day, i, case_type in ((2, 0, "refund_only"), (6, 1, "refund_only"), (10, 2, "refund_only"),
+                              (14, 3, "return_refund")):  # fmt: skip
+        clock.freeze(sh(2026, 11, day, 10))
+        case = _apply(buyer, orders[i], sku=f"SKU-{i}", case_type=case_type)
+        if day == 2:
+            services.cancel(case.pk, actor=buyer)
+            clock.freeze(sh(2026, 11, 4, 10))
+            _apply(buyer, orders[0], sku="SKU-0")
+
+    # when the buyer's flags are read
+    flags = buyer_flags(buyer.buyer_id, now=sh(2026, 11, 18, 10))
+
+    # then 3 of the 6 orders had a refund-only request: the order asked twice counts once, the return does
+    # not count, and the orders without a case count among the orders
+    assert _codes(flags) == ["refund_only_share"]
+    assert flags[0]["params"] == {"refund_only": 3, "orders": 6, "percent": 50, "days": 90}
+
+
 def test_many_cases_flag_on_a_buyer_with_three_applications_in_three_days(world, frozen):
     # given a buyer with 3 return applications between 11-16 10:00 and 11-18 09:00, and one with 3 spread
     # over a week

@@ -84,8 +84,9 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
     refund_of = {refund.case_id: refund for refund in refunds}
     items_of, shipments_of = _by_case(items), _by_case(shipments)
     rating_of = {rating.case_id: rating for rating in rated[0]} if rated else None
+    shop_is = AfterSale.shop.field.set_cached_value  # where ``select_related`` leaves it (``case.shop``)
     for case in cases:
-        case.shop = shop_of[case.shop_id]
+        shop_is(case, shop_of[case.shop_id])
         # A missing one is remembered as None, as the ORM's outer join does: ``case.refund`` then raises
         # ``DoesNotExist`` without a query.
         AfterSale.refund.related.set_cached_value(case, refund_of.get(case.pk))

@@ -148,7 +148,7 @@ def _flags(
     statements = [
         same_sku_statement(keys, now=now) if keys else None,
         parcels_q.statement if parcels_q is not None else None,
-        _refund_only_statement(buyer_ids, shop_id, now) if buyer_ids else None,
+        refund_only_statement(buyer_ids, shop_id, now) if buyer_ids else None,
         _many_cases_statement(buyer_ids, shop_id, now) if buyer_ids else None,
     ]
     found = iter(rows.read_together(*(st for st in statements if st is not None)))
@@ -215,12 +215,16 @@ def _return_not_picked_up(
         flags[parcel.case_id].append(_flag("return_not_picked_up", params, words))
 
 
-def _refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
-    """Per buyer: orders paid in the last REFUND_ONLY_DAYS days, and how many of them had a refund-only case."""
+def refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:
+    """Per buyer: orders paid in the last REFUND_ONLY_DAYS days, and how many of them had a refund-only case.
+    Each order counted once; both reads stay in indexes (``order_shop_buyer`` holds the time paid,
+    ``case_order`` the case's type)."""
     sql = f"""
-        SELECT o.buyer_id, COUNT(DISTINCT o.id),
-               COUNT(DISTINCT CASE WHEN c.type = %s THEN o.id END)
-        FROM orders_order o LEFT JOIN cases_aftersale c ON c.order_id = o.id
+        SELECT o.buyer_id, COUNT(*),
+               COUNT(CASE WHEN EXISTS (SELECT 1 FROM cases_aftersale c
+                                       WHERE c.shop_id = o.shop_id AND c.order_id = o.id AND c.type = %s)
+                          THEN 1 END)
+        FROM orders_order o
         WHERE o.buyer_id IN ({rows.marks(len(buyer_ids))}) AND o.paid_at > %s AND o.paid_at <= %s
           {"AND o.shop_id = %s" if shop_id is not None else ""}
         GROUP BY o.buyer_id"""

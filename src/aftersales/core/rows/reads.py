@@ -223,21 +223,27 @@ class _ReadWithOwner(QuerySet[Any]):
 
 
 @cache
-def _all_rows(model: type[Model]) -> sql.Query:
-    return sql.Query(model)
+def _done(model: type[Model], relation: str) -> tuple[str, dict[str, Any]]:
+    """The foreign key behind the reverse relation ``relation`` of ``model``, and the state of a done queryset
+    of its rows (an instance's own parts are set by ``attach``). One unfiltered query per model serves every
+    such queryset: it is only read (whatever would change it works on a copy, or on the relation's own
+    queryset)."""
+    rel = getattr(model, relation).rel
+    template = _ReadWithOwner(rel.related_model, query=sql.Query(rel.related_model))
+    return rel.field.name, {**template.__dict__, "_prefetch_done": True}
 
 
 def attach(owner: Model, relation: str, found: list[Any]) -> None:
     """Leave ``found`` where ``prefetch_related(relation)`` leaves a reverse relation's rows (a done queryset in
     ``_prefetched_objects_cache``, as Django's ``prefetch_one_level`` stores it): ``owner.<relation>.all()``
-    then reads no more rows."""
-    rel = getattr(type(owner), relation).rel
-    # One unfiltered query per model serves every such queryset: it is only read (whatever would change it works
-    # on a copy, or on the relation's own queryset), and building one per owner cost more than reading the rows.
-    done: Any = _ReadWithOwner(rel.related_model, query=_all_rows(rel.related_model))
-    done.owner, done.field = owner, rel.field.name
-    done._result_cache = found
-    done._prefetch_done = True
+    then reads no more rows. The queryset is made from a kept state rather than by ``QuerySet.__init__``:
+    a page of cases makes two per case, and making them cost more than reading their rows."""
+    field, template = _done(type(owner), relation)
+    done: Any = _ReadWithOwner.__new__(_ReadWithOwner)
+    state = done.__dict__
+    state.update(template)
+    # What a queryset may change in place is its own; the rest of the state is only read.
+    state.update(_hints={}, _known_related_objects={}, owner=owner, field=field, _result_cache=found)
     owner.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = done
 
 

@@ -8,22 +8,59 @@ its transaction ends: a waiting writer wakes the moment the one before it is don
 transaction (in autocommit) and other programs still meet SQLite's own lock and its busy handler, as before,
 and so does every writer when the file beside the database cannot be made (a read-only directory). An
 in-memory database has no file: nothing changes there. The lock is the kernel's, so a process that dies
-holding it lets it go."""
+holding it lets it go.
+
+It also reads a stored time as an aware one at once: Django's converter for columns declared ``datetime``
+gives a naive time that its field converter (or the rows layer's) then makes aware, a second pass over every
+time of every row. Here, while the database's times are UTC (``USE_TZ`` without a ``TIME_ZONE`` of the
+database, as the settings have it), the driver's converter gives the aware time itself; Django's own
+converters leave an aware time as it is."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.backends.sqlite3 import base
+from django.utils.dateparse import parse_datetime
+
+
+def utc_datetime(value: bytes) -> datetime | None:
+    """A stored time (UTC, in Django's text: ``YYYY-MM-DD HH:MM:SS[.ffffff]``) as an aware time; the driver
+    calls it for every value of a column declared ``datetime`` or ``timestamp`` that is not NULL. Read with
+    its offset written on (``replace(tzinfo=…)`` after would cost four times the reading)."""
+    text = value.decode()
+    try:
+        return datetime.fromisoformat(text + "+00:00")
+    except (
+        ValueError
+    ):  # a text with its own offset, or one only Django's parser reads; else None, as Django's
+        at = parse_datetime(text)
+        return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _djangos_datetime(value: bytes) -> datetime | None:
+    return parse_datetime(value.decode())
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers_file: int | None = None
     _writing = False
 
+    @property
+    def reads_times_aware(self) -> bool:
+        """Whether the driver gives a stored time as an aware one (``utc_datetime``)."""
+        return bool(self.timezone == UTC)
+
     def get_new_connection(self, conn_params: Any) -> Any:
+        # The driver's converters are the module's, not a connection's: the last connection made decides.
+        for declared in ("datetime", "timestamp"):
+            sqlite3.register_converter(
+                declared, utc_datetime if self.reads_times_aware else _djangos_datetime
+            )
         conn = super().get_new_connection(conn_params)
         self._close_writers_file()
         if not self.is_in_memory_db():
