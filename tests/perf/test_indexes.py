@@ -57,7 +57,7 @@ def _queue_plan(world: Any, **filters: Any) -> str:
     """The plan of the statement that finds the merchant's queue page for ``filters``."""
     statement = queries.queue_statement(world.merchant, queries.QueueFilter(**filters), now=T)
     assert statement is not None
-    return _statement_plan(*statement)
+    return _statement_plan(*statement.statement)
 
 
 def _assert_ordered_index_scan(plan: str, index: str = r"case_queue_(state|waiting|all)") -> None:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from ninja import Field, Query, Router, Schema
+from pydantic import BaseModel
 
 from aftersales.api.auth import actor_of, require
 from aftersales.api.rendering import shaped
@@ -172,7 +173,10 @@ class EventPage(Schema):
     next_cursor: str | None
 
 
-class QueueQuery(Schema):
+class QueueQuery(BaseModel):
+    """The queue's filters. A plain pydantic model: ninja's ``Schema`` adds a validator that reads Django
+    objects, which query parameters never are, and it took nine tenths of their validation."""
+
     state: str | None = None
     type: str | None = None
     waiting_on: Literal["merchant", "buyer", "platform", "payment"] | None = None
@@ -229,7 +233,7 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
 @router.get("/after-sales", response=CasePage)
 def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> HttpResponse:
     actor = actor_of(request)
-    page, cursor = queries.queue(actor, queries.QueueFilter(**q.dict()), now=clock.now())
+    page, cursor = queries.queue(actor, queries.QueueFilter(**q.model_dump()), now=clock.now())
     return shaped({"items": queries.case_views(page, actor), "next_cursor": cursor})
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from django.db.models import Prefetch, QuerySet
 
 from aftersales.accounts.models import Shop
@@ -30,7 +31,9 @@ from aftersales.risk import queries as risk
 
 
 def local(at: datetime | None, tz: str) -> str | None:
-    return at.astimezone(ZoneInfo(tz)).isoformat() if at is not None else None
+    """``at`` in the shop's time zone, as ISO 8601 text (``2026-11-27T11:59:36.475518+08:00``): what
+    ``isoformat`` writes, written by orjson in about half the time (a page of cases writes some eighty)."""
+    return orjson.dumps(at.astimezone(ZoneInfo(tz)))[1:-1].decode() if at is not None else None
 
 
 def _base() -> QuerySet[AfterSale]:
@@ -69,17 +72,28 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
     ``case.shop``, ``case.refund`` and ``case.items.all()`` then read no more rows."""
     if not ids:
         return []
+    cases, *parts = rows.fetch(rows.query(AfterSale, id=ids), *_parts_of(ids, actor))
+    _complete(cases, parts, actor)
+    by_id: dict[int, AfterSale] = {case.pk: case for case in cases}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _parts_of(ids: list[int], actor: Actor) -> list[rows.Query[Any]]:
+    """The statements of what the views of the cases ``ids`` show besides the cases' own rows."""
     parts: list[rows.Query[Any]] = [
+        _shops_of_cases(ids),
         rows.query(Refund, case_id=ids),
         rows.query(CaseItem, case_id=ids),
         rows.query(Shipment, case_id=ids),
     ]
     if actor.role == BUYER:
         parts.append(rows.query(ServiceRating, case_id=ids))
-    cases, shops, refunds, items, shipments, *rated = rows.fetch(
-        rows.query(AfterSale, id=ids), _shops_of_cases(ids), *parts
-    )
-    by_id: dict[int, AfterSale] = {case.pk: case for case in cases}
+    return parts
+
+
+def _complete(cases: list[AfterSale], parts: list[list[Any]], actor: Actor) -> None:
+    """Leave on each case the rows of its parts (read by the statements of ``_parts_of``)."""
+    shops, refunds, items, shipments, *rated = parts
     shop_of = {shop.pk: shop for shop in shops}
     refund_of = {refund.case_id: refund for refund in refunds}
     items_of, shipments_of = _by_case(items), _by_case(shipments)
@@ -94,7 +108,6 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
             AfterSale.rating.related.set_cached_value(case, rating_of.get(case.pk))
         rows.attach(case, "items", items_of.get(case.pk, []))
         rows.attach(case, "shipments", shipments_of.get(case.pk, []))
-    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _shops_of_cases(ids: list[int]) -> rows.Query[Shop]:
@@ -123,10 +136,18 @@ def _shipment(shipment: Shipment | None, tz: str) -> dict[str, Any] | None:
     }
 
 
+_UNREAD: Any = object()
+
+
 def _refund(case: AfterSale, tz: str) -> dict[str, Any] | None:
-    try:
-        refund: Refund = case.refund
-    except Refund.DoesNotExist:
+    # Left by ``read_cases`` (None when the case has none): no exception to catch for every case without one.
+    refund: Any = AfterSale.refund.related.get_cached_value(case, default=_UNREAD)
+    if refund is _UNREAD:
+        try:
+            refund = case.refund
+        except Refund.DoesNotExist:
+            return None
+    if refund is None:
         return None
     return {
         "id": refund.pk,
@@ -257,25 +278,28 @@ def _encode_cursor(key: str, pk: int) -> str:
 
 
 def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSale], str | None]:
-    """A page of cases the actor may see, most urgent deadline first (or newest first), keyset-paged."""
-    statement = queue_statement(actor, f, now=now)
-    if statement is None:
+    """A page of cases the actor may see, most urgent deadline first (or newest first), keyset-paged, each
+    with what its view shows (as ``read_cases`` leaves it): the page's rows, then their parts."""
+    found = queue_statement(actor, f, now=now)
+    if found is None:
         return [], None
-    ids = [row[0] for row in rows.rows_of(*statement)]
-    more = len(ids) > f.limit
-    page = read_cases(ids[: f.limit], actor)
-    if not more or not page:
+    (cases,) = rows.fetch(found)
+    page = cases[: f.limit]
+    if page:
+        ids = [case.pk for case in page]
+        _complete(page, rows.fetch(*_parts_of(ids, actor)), actor)
+    if len(cases) <= f.limit or not page:
         return page, None
     last = page[-1]
     key_at = last.due_sort if f.sort == "deadline" else last.created_at
     return page, _encode_cursor((key_at or NO_DEADLINE).isoformat(), last.pk)
 
 
-def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[str, list[Any]] | None:
-    """The statement that finds the ids of a queue page (one more than the page, to know if another
-    follows), with its parameters; None when the actor can see no case. Written out rather than compiled by
-    the ORM on every request: it is the read every merchant repeats, and each of its shapes is served in
-    order by a ``case_queue_*`` index that leads with the shop (the EXPLAIN tests run this statement)."""
+def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> rows.Query[AfterSale] | None:
+    """The statement that reads the cases of a queue page (one more than the page, to know if another
+    follows); None when the actor can see no case. Written out rather than compiled by the ORM on every
+    request: it is the read every merchant repeats, and each of its shapes is served in order by a
+    ``case_queue_*`` index that leads with the shop (the EXPLAIN tests run this statement)."""
     if f.sort not in ("deadline", "-created"):
         raise ValidationFailed(field="sort", message="sort is deadline or -created")
     if f.state and f.state not in t.STATES:
@@ -292,21 +316,26 @@ def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[str
         params.append(value)
     for column in ("state", "type", "waiting_on", "order_sn"):
         if getattr(f, column):
-            where.append(f"{column} = %s")
+            where.append(f"t.{column} = %s")
             params.append(getattr(f, column))
     if f.overdue is not None:
-        where.append("due_sort < %s" if f.overdue else "due_sort >= %s")
+        where.append("t.due_sort < %s" if f.overdue else "t.due_sort >= %s")
         params.append(rows.stamp(now))
-    key, after, direction = ("due_sort", ">", "") if f.sort == "deadline" else ("created_at", "<", " DESC")
+    key, after, direction = (
+        ("t.due_sort", ">", "") if f.sort == "deadline" else ("t.created_at", "<", " DESC")
+    )
     if f.cursor:
         at, pk = _decode_cursor(f.cursor)
-        where.append(f"({key} {after} %s OR ({key} = %s AND id {after} %s))")
+        where.append(f"({key} {after} %s OR ({key} = %s AND t.id {after} %s))")
         params.extend([rows.stamp(at), rows.stamp(at), pk])
-    sql = (
-        f"SELECT id FROM cases_aftersale WHERE {' AND '.join(where) or '1 = 1'}"
-        f" ORDER BY {key}{direction}, id{direction} LIMIT %s"
+    return rows.query_where(
+        AfterSale,
+        " AND ".join(where) or "1 = 1",
+        params,
+        order_by=f"{key}{direction}, t.id{direction}",
+        one=False,
+        limit=f.limit + 1,
     )
-    return sql, [*params, f.limit + 1]
 
 
 def _scope_condition(actor: Actor, shop_code: str | None) -> list[tuple[str, Any]] | None:
@@ -315,16 +344,16 @@ def _scope_condition(actor: Actor, shop_code: str | None) -> list[tuple[str, Any
     if actor.role == MERCHANT:
         if actor.shop_id is None:
             return None
-        conditions.append(("shop_id = %s", actor.shop_id))
+        conditions.append(("t.shop_id = %s", actor.shop_id))
     elif actor.role == BUYER:
         if actor.buyer_id is None:
             return None
-        conditions.append(("buyer_id = %s", actor.buyer_id))
+        conditions.append(("t.buyer_id = %s", actor.buyer_id))
     if shop_code:
         shop = rows.get(Shop, code=shop_code)
         if shop is None:
             return None
-        conditions.append(("shop_id = %s", shop.pk))
+        conditions.append(("t.shop_id = %s", shop.pk))
     return conditions
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext, gettext_noop
@@ -109,13 +109,13 @@ def buyer_flags(buyer_id: int, *, shop_id: int | None = None, now: datetime | No
 
 
 def flags_for_cases(cases: Sequence[AfterSale], *, now: datetime | None = None) -> dict[int, list[Flag]]:
-    return _flags(cases, [], None, now or clock.now())[0]
+    return _flags(cases, _seen(cases), [], None, now or clock.now())[0]
 
 
 def flags_for_buyers(
     buyer_ids: Iterable[int], *, shop_id: int | None = None, now: datetime | None = None
 ) -> dict[int, list[Flag]]:
-    return _flags([], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[1]
+    return _flags([], [], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[1]
 
 
 def risk_flags_for(
@@ -123,27 +123,44 @@ def risk_flags_for(
 ) -> dict[int, list[Flag]]:
     """What a case's JSON shows: the case's flags, then its buyer's. At most four statements for any number
     of cases, sent together (one round trip on PostgreSQL)."""
+    seen = _seen(cases)
     on_cases, on_buyers = _flags(
-        cases, list(dict.fromkeys(c.buyer_id for c in cases)), shop_id, now or clock.now()
+        cases, seen, list(dict.fromkeys(s.buyer_id for s in seen)), shop_id, now or clock.now()
     )
-    return {c.pk: on_cases[c.pk] + on_buyers[c.buyer_id] for c in cases}
+    return {s.id: on_cases[s.id] + on_buyers[s.buyer_id] for s in seen}
+
+
+class _Case(NamedTuple):
+    """What the flags ask of a case, read from it once (its foreign keys' ids go through descriptors)."""
+
+    id: int
+    shop_id: int
+    buyer_id: int
+    skus: list[str]
+
+
+def _seen(cases: Sequence[AfterSale]) -> list[_Case]:
+    return [
+        _Case(c.pk, c.shop_id, c.buyer_id, sorted({i.sku_code for i in rows.related_rows(c, "items")}))
+        for c in cases
+    ]
 
 
 def _flags(
-    cases: Sequence[AfterSale], buyer_ids: list[int], shop_id: int | None, now: datetime
+    cases: Sequence[AfterSale],
+    seen: list[_Case],
+    buyer_ids: list[int],
+    shop_id: int | None,
+    now: datetime,
 ) -> tuple[dict[int, list[Flag]], dict[int, list[Flag]]]:
-    """The flags on ``cases`` and on ``buyer_ids``, each kind from one statement, all read together."""
-    on_cases: dict[int, list[Flag]] = {case.pk: [] for case in cases}
+    """The flags on ``cases`` (``seen`` is what ``_seen`` read of them) and on ``buyer_ids``, each kind from
+    one statement, all read together."""
+    on_cases: dict[int, list[Flag]] = {s.id: [] for s in seen}
     on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
-    skus_of = {
-        case.pk: sorted({item.sku_code for item in rows.related_rows(case, "items")}) for case in cases
-    }
-    keys = {(c.shop_id, c.buyer_id, sku) for c in cases for sku in skus_of[c.pk]}
+    keys = {(s.shop_id, s.buyer_id, sku) for s in seen for sku in s.skus}
     parcels = _parcels_read(cases)
     parcels_q = (
-        rows.query(Shipment, case_id=[c.pk for c in cases], kind=RETURN)
-        if parcels is None and cases
-        else None
+        rows.query(Shipment, case_id=[s.id for s in seen], kind=RETURN) if parcels is None and cases else None
     )
     statements = [
         same_sku_statement(keys, now=now) if keys else None,
@@ -155,15 +172,16 @@ def _flags(
     answers = [next(found) if st is not None else [] for st in statements]
     counts = same_sku_from(answers[0], keys)
     words = _Words()
-    for case in cases:
-        for sku in skus_of[case.pk]:
-            count = counts[(case.shop_id, case.buyer_id, sku)]
+    for s in seen:
+        for sku in s.skus:
+            count = counts[(s.shop_id, s.buyer_id, sku)]
             if count >= REPEATED_SKU_FROM:
                 params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
-                on_cases[case.pk].append(_flag("repeated_sku", params, words))
+                on_cases[s.id].append(_flag("repeated_sku", params, words))
     if parcels_q is not None:
         parcels = parcels_q.parse(answers[1])
-    _return_not_picked_up(cases, parcels or [], now, on_cases, words)
+    if parcels:
+        _return_not_picked_up(cases, parcels, now, on_cases, words)
     _refund_only_share(answers[2], on_buyers, words)
     _many_cases(answers[3], on_buyers, words)
     return on_cases, on_buyers

@@ -120,12 +120,16 @@ def query_where(
     skip_locked: bool = False,
     one: bool = True,
     lock_related: bool = False,
+    limit: int | None = None,
 ) -> Query[M]:
     """As ``query``, on a condition in SQL: the model's table is ``t`` (and the related ones ``r``, ``r2``
     for ``related="case__shop"``), ``%s`` for each of ``params``, given in the database's form;
     ``skip_locked`` passes over rows another transaction holds, where the database can; ``lock_related``
-    locks the first related row too (``r``), waiting for it when another transaction holds it."""
-    sql = _select_sql(model, db().vendor, related, condition, order_by, lock, skip_locked, one, lock_related)
+    locks the first related row too (``r``), waiting for it when another transaction holds it; ``limit``
+    keeps the first rows of that many (``one``, when set, keeps one)."""
+    sql = _select_sql(
+        model, db().vendor, related, condition, order_by, lock, skip_locked, one, lock_related, limit
+    )
     return Query(model, sql, list(params), related)
 
 
@@ -140,6 +144,7 @@ def _select_sql(
     skip_locked: bool,
     one: bool,
     lock_related: bool = False,
+    limit: int | None = None,
 ) -> str:
     table = _table(model, vendor)
     columns = [f"t.{_q(f.column)}" for f in table.fields]
@@ -158,7 +163,7 @@ def _select_sql(
             f" {join} {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
         )
         owner_model, owner_alias = other_model, alias
-    tail = " LIMIT 1" if one else ""
+    tail = " LIMIT 1" if one else f" LIMIT {int(limit)}" if limit is not None else ""
     if lock and connection.features.has_select_for_update:
         tail += " FOR UPDATE" if related is None else " FOR UPDATE OF t"
         if skip_locked and connection.features.has_select_for_update_skip_locked:

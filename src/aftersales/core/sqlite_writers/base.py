@@ -35,9 +35,8 @@ def utc_datetime(value: bytes) -> datetime | None:
     text = value.decode()
     try:
         return datetime.fromisoformat(text + "+00:00")
-    except (
-        ValueError
-    ):  # a text with its own offset, or one only Django's parser reads; else None, as Django's
+    except ValueError:
+        # A text with its own offset, or one only Django's parser reads; else None, as Django's gives.
         at = parse_datetime(text)
         return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
 
