@@ -92,6 +92,8 @@ def _table(model: type[Model], vendor: str) -> _Table:
         found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
         if f.get_internal_type() == "DateTimeField" and getattr(connection, "reads_times_aware", False):
             found = ()  # the driver gave it aware (``core.sqlite_writers``)
+        elif vendor == "sqlite" and f.get_internal_type() == "BooleanField":
+            found = ()  # declared ``bool``: the driver gave True or False (Django's converter for ``bool``)
         elif isinstance(f, models.JSONField) and f.decoder is None and len(found) == 1:
             found = (_json,)  # only the field's own ``from_db_value``, which this reads the same
         if found:
