@@ -81,7 +81,7 @@ def read_cases(ids: list[int], actor: Actor) -> list[AfterSale]:
     if not ids:
         return []
     cases, *parts = rows.fetch(rows.query(AfterSale, id=ids), *_parts_of(ids, actor))
-    _complete(cases, parts, actor)
+    _complete(cases, parts)
     by_id: dict[int, AfterSale] = {case.pk: case for case in cases}
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -99,7 +99,7 @@ def _parts_of(ids: list[int], actor: Actor) -> list[rows.Query[Any]]:
     return parts
 
 
-def _complete(cases: list[AfterSale], parts: list[list[Any]], actor: Actor) -> None:
+def _complete(cases: list[AfterSale], parts: list[list[Any]]) -> None:
     """Leave on each case the rows of its parts (read by the statements of ``_parts_of``)."""
     shops, refunds, items, shipments, *rated = parts
     shop_of = {shop.pk: shop for shop in shops}
@@ -295,7 +295,7 @@ def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSal
     page = cases[: f.limit]
     if page:
         ids = [case.pk for case in page]
-        _complete(page, rows.fetch(*_parts_of(ids, actor)), actor)
+        _complete(page, rows.fetch(*_parts_of(ids, actor)))
     if len(cases) <= f.limit or not page:
         return page, None
     last = page[-1]
