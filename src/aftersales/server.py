@@ -72,6 +72,7 @@ def freeze_loaded(arbiter: Any) -> None:
 
 
 def gunicorn_options(*, host: str, port: int, workers: int | None) -> dict[str, Any]:
+    """How ``serve`` runs gunicorn: one web process per core unless told, Django loaded before forking."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers or (os.cpu_count() or 1),

@@ -296,7 +296,7 @@ def queue(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[AfterSal
     if page:
         ids = [case.pk for case in page]
         _complete(page, rows.fetch(*_parts_of(ids, actor)))
-    if len(cases) <= f.limit or not page:
+    if len(cases) <= f.limit:
         return page, None
     last = page[-1]
     key_at = last.due_sort if f.sort == "deadline" else last.created_at
@@ -341,7 +341,6 @@ def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> rows.Quer
         " AND ".join(where) or "1 = 1",
         params,
         order_by=f"{key}{direction}, t.id{direction}",
-        one=False,
         limit=f.limit + 1,
     )
 

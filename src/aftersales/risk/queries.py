@@ -109,13 +109,13 @@ def buyer_flags(buyer_id: int, *, shop_id: int | None = None, now: datetime | No
 
 
 def flags_for_cases(cases: Sequence[AfterSale], *, now: datetime | None = None) -> dict[int, list[Flag]]:
-    return _flags(cases, _seen(cases), [], None, now or clock.now())[0]
+    return _flags(cases, [], None, now or clock.now())[1]
 
 
 def flags_for_buyers(
     buyer_ids: Iterable[int], *, shop_id: int | None = None, now: datetime | None = None
 ) -> dict[int, list[Flag]]:
-    return _flags([], [], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[1]
+    return _flags([], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[2]
 
 
 def risk_flags_for(
@@ -123,10 +123,7 @@ def risk_flags_for(
 ) -> dict[int, list[Flag]]:
     """What a case's JSON shows: the case's flags, then its buyer's. At most four statements for any number
     of cases, sent together (one round trip on PostgreSQL)."""
-    seen = _seen(cases)
-    on_cases, on_buyers = _flags(
-        cases, seen, list(dict.fromkeys(s.buyer_id for s in seen)), shop_id, now or clock.now()
-    )
+    seen, on_cases, on_buyers = _flags(cases, None, shop_id, now or clock.now())
     return {s.id: on_cases[s.id] + on_buyers[s.buyer_id] for s in seen}
 
 
@@ -139,22 +136,17 @@ class _Case(NamedTuple):
     skus: list[str]
 
 
-def _seen(cases: Sequence[AfterSale]) -> list[_Case]:
-    return [
+def _flags(
+    cases: Sequence[AfterSale], buyer_ids: list[int] | None, shop_id: int | None, now: datetime
+) -> tuple[list[_Case], dict[int, list[Flag]], dict[int, list[Flag]]]:
+    """The flags on ``cases`` and on ``buyer_ids`` (None: the cases' own buyers), each kind from one
+    statement, all read together; with what was read of each case."""
+    seen = [
         _Case(c.pk, c.shop_id, c.buyer_id, sorted({i.sku_code for i in rows.related_rows(c, "items")}))
         for c in cases
     ]
-
-
-def _flags(
-    cases: Sequence[AfterSale],
-    seen: list[_Case],
-    buyer_ids: list[int],
-    shop_id: int | None,
-    now: datetime,
-) -> tuple[dict[int, list[Flag]], dict[int, list[Flag]]]:
-    """The flags on ``cases`` (``seen`` is what ``_seen`` read of them) and on ``buyer_ids``, each kind from
-    one statement, all read together."""
+    if buyer_ids is None:
+        buyer_ids = list(dict.fromkeys(s.buyer_id for s in seen))
     on_cases: dict[int, list[Flag]] = {s.id: [] for s in seen}
     on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
     keys = {(s.shop_id, s.buyer_id, sku) for s in seen for sku in s.skus}
@@ -180,11 +172,10 @@ def _flags(
                 on_cases[s.id].append(_flag("repeated_sku", params, words))
     if parcels_q is not None:
         parcels = parcels_q.parse(answers[1])
-    if parcels:
-        _return_not_picked_up(cases, parcels, now, on_cases, words)
+    _return_not_picked_up(cases, parcels or [], now, on_cases, words)
     _refund_only_share(answers[2], on_buyers, words)
     _many_cases(answers[3], on_buyers, words)
-    return on_cases, on_buyers
+    return seen, on_cases, on_buyers
 
 
 class _Words(dict[str, str]):

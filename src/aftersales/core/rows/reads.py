@@ -106,7 +106,7 @@ def _query_sql(
     table = _table(model, vendor)
     condition = _where_sql(table, conds, "t.")
     order = "t." + _q(table.by_attname[order_by].column)
-    return _select_sql(model, vendor, related, condition, order, lock, False, one)
+    return _select_sql(model, vendor, related, condition, order, lock, False, 1 if one else None)
 
 
 def query_where(
@@ -126,10 +126,9 @@ def query_where(
     for ``related="case__shop"``), ``%s`` for each of ``params``, given in the database's form;
     ``skip_locked`` passes over rows another transaction holds, where the database can; ``lock_related``
     locks the first related row too (``r``), waiting for it when another transaction holds it; ``limit``
-    keeps the first rows of that many (``one``, when set, keeps one)."""
-    sql = _select_sql(
-        model, db().vendor, related, condition, order_by, lock, skip_locked, one, lock_related, limit
-    )
+    keeps that many of the first rows (``one``, without it, keeps one)."""
+    keep = limit if limit is not None else 1 if one else None
+    sql = _select_sql(model, db().vendor, related, condition, order_by, lock, skip_locked, keep, lock_related)
     return Query(model, sql, list(params), related)
 
 
@@ -142,9 +141,8 @@ def _select_sql(
     order_by: str,
     lock: bool,
     skip_locked: bool,
-    one: bool,
+    limit: int | None,
     lock_related: bool = False,
-    limit: int | None = None,
 ) -> str:
     table = _table(model, vendor)
     columns = [f"t.{_q(f.column)}" for f in table.fields]
@@ -163,7 +161,7 @@ def _select_sql(
             f" {join} {other.name} {alias} ON {alias}.id = {owner_alias}.{_q(getattr(field, 'column', None))}"
         )
         owner_model, owner_alias = other_model, alias
-    tail = " LIMIT 1" if one else f" LIMIT {int(limit)}" if limit is not None else ""
+    tail = f" LIMIT {int(limit)}" if limit is not None else ""
     if lock and connection.features.has_select_for_update:
         tail += " FOR UPDATE" if related is None else " FOR UPDATE OF t"
         if skip_locked and connection.features.has_select_for_update_skip_locked:

@@ -41,8 +41,8 @@ def utc_datetime(value: bytes) -> datetime | None:
         return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _djangos_datetime(value: bytes) -> datetime | None:
-    return parse_datetime(value.decode())
+# What Django's backend registers for them, for a database whose times are not UTC.
+_DJANGOS_DATETIME = base.decoder(parse_datetime)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -58,7 +58,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # The driver's converters are the module's, not a connection's: the last connection made decides.
         for declared in ("datetime", "timestamp"):
             sqlite3.register_converter(
-                declared, utc_datetime if self.reads_times_aware else _djangos_datetime
+                declared, utc_datetime if self.reads_times_aware else _DJANGOS_DATETIME
             )
         conn = super().get_new_connection(conn_params)
         self._close_writers_file()
