@@ -1,14 +1,23 @@
 """B1: whole cases through the service layer in process — apply → agree → ship_return → receive_return →
 refund settled, each step its own transaction with its event, timer and card rows — against the same
 number of bare ``SELECT … FOR UPDATE`` + ``UPDATE`` + ``INSERT`` transactions through the driver, the two
-taking turns after a warm-up turn each."""
+taking turns after a warm-up turn each.
+
+On SQLite the line also gives the floor of our statements (``floor``, ``floor_ratio``): the very statements
+more cases' commands ran, with their parameters and their transactions, replayed through the driver alone on
+a copy of the database as it was before them. No code of ours around the statements can make the commands
+faster than that."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
 from aftersales.cases import services as cs
 from aftersales.core import clock, rows
@@ -90,6 +99,70 @@ def _cases(count: int) -> Callable[[int, int], float]:
     return drive
 
 
+def _sql_floor(record: Callable[[], object]) -> tuple[float, int]:
+    """SQLite: the transactions per second, and how many, of the statements ``record`` runs, replayed through
+    the driver on a copy of the database as it was before them, with the same parameters and the same
+    ``BEGIN``/``COMMIT``. Django's execute wrapper sees each statement of ours with its parameters (the rows
+    layer's too), and the driver's trace sees them all in order with the transactions' own statements."""
+    path = connection.settings_dict["NAME"]
+    _checkpoint()
+    copy = f"{path}.floor"
+    shutil.copyfile(path, copy)
+    ours: list[tuple[str, Sequence[Any]]] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        assert not many, "a command ran executemany; replay it as such"
+        ours.append((FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"), tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    connection.ensure_connection()
+    traced: list[str] = []
+    connection.connection.set_trace_callback(traced.append)
+    try:
+        with connection.execute_wrapper(wrapper):
+            record()
+    finally:
+        connection.connection.set_trace_callback(None)
+    replay = _in_order(traced, ours)
+    db = sqlite3.connect(copy, isolation_level=None, cached_statements=1024)
+    try:
+        for pragma in connection.settings_dict["OPTIONS"]["init_command"].split(";"):
+            if pragma.strip():
+                db.execute(pragma)
+        # The first transactions warm the copy's pages and prepare the statements, untimed, as the warm-up
+        # turn does for ours.
+        ends = [i for i, (sql, _) in enumerate(replay) if sql == "COMMIT"]
+        warm = ends[len(ends) // 6] + 1
+
+        def run(part: list[tuple[str, Sequence[Any]]]) -> None:
+            for sql, params in part:
+                db.execute(sql, params).fetchall()
+
+        run(replay[:warm])
+        timed_commits = len(ends) - (len(ends) // 6 + 1)
+        return timed_commits / timed(lambda: run(replay[warm:])), len(ends)
+    finally:
+        db.close()
+
+
+def _in_order(traced: list[str], ours: list[tuple[str, Sequence[Any]]]) -> list[tuple[str, Sequence[Any]]]:
+    """The statements as the driver ran them: each traced line is the next of ours, except the transactions'
+    own statements that the driver sent by itself (a ``COMMIT``)."""
+    left = list(reversed(ours))
+    replay: list[tuple[str, Sequence[Any]]] = []
+    for line in traced:
+        word = line.lstrip().split(None, 1)[0].upper()
+        if word in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+            if left and left[-1][0].lstrip().upper().startswith(word):
+                left.pop()
+            replay.append((line.strip(), ()))
+        else:
+            replay.append(left.pop())
+    if left:
+        raise RuntimeError(f"{len(left)} statements were not traced by the driver")
+    return replay
+
+
 def _checkpoint() -> None:
     """On SQLite, move the write-ahead log into the database before a turn, untimed: each side then pays for
     copying its own pages back, never for the other's (the log is copied by whichever commit finds it long)."""
@@ -100,7 +173,7 @@ def _checkpoint() -> None:
 
 def run(*, quick: bool) -> None:
     cases = 60 if quick else 500
-    drive = _cases(WARM_UP + cases)
+    drive = _cases(WARM_UP + cases * (2 if connection.vendor == "sqlite" else 1))
     bare = _ceiling_table()
     # One unmeasured turn each (the first cases load the holiday calendar and get their statements
     # prepared), then turns that alternate, so whatever else the machine does slows both alike.
@@ -115,5 +188,11 @@ def run(*, quick: bool) -> None:
         _checkpoint()
         ceiling_s += bare((stop - start) * STEPS)
     transactions = cases * STEPS
-    emit(f"transitions_{engine()}", transactions, transactions / ours_s, transactions / ceiling_s, "transactions/s",
-         ours_ms_per_case=round(ours_s / cases * 1000, 2))  # fmt: skip
+    ceiling = transactions / ceiling_s
+    floor: dict[str, Any] = {}
+    if connection.vendor == "sqlite":
+        rate, commits = _sql_floor(lambda: drive(WARM_UP + cases, WARM_UP + 2 * cases))
+        assert commits == transactions, (commits, transactions)
+        floor = {"floor": round(rate, 1), "floor_ratio": round(rate / ceiling, 3)}
+    emit(f"transitions_{engine()}", transactions, transactions / ours_s, ceiling, "transactions/s",
+         ours_ms_per_case=round(ours_s / cases * 1000, 2), **floor)  # fmt: skip
