@@ -12,7 +12,9 @@ from django.db import connection, transaction
 from aftersales.accounts.services import ensure_buyer
 from aftersales.cases import queries
 from aftersales.cases.models import AfterSale, CaseItem
+from aftersales.cases.services.common import refunded_statement
 from aftersales.catalog.models import Sku
+from aftersales.chat.models import Conversation, Message
 from aftersales.core.planner import refresh_planner_statistics
 from aftersales.orders.models import Order, OrderItem
 from aftersales.risk.queries import refund_only_statement, same_sku_statement
@@ -206,3 +208,73 @@ def test_the_claim_starts_from_the_due_timers_in_a_store_of_one_busy_shop() -> N
     # then it reads the due timers in order through their index, not every case of the shop, sorted
     assert "timer_due" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+# The tables every command writes to: each index is one more page to write with each row. Each non-unique
+# index starts with the shop, as performance.md asks (the distribution column), except those whose reads
+# cross shops by design.
+WRITE_PATH_TABLES = ("cases_aftersale", "cases_caseevent", "timers_timer", "chat_message")
+CROSS_SHOP_INDEXES = {
+    "timer_due": "the worker claims the due timers of every shop",
+    "case_buyer_created": "a buyer's own cases, in every shop",
+}
+
+
+@pytest.mark.django_db
+def test_the_tables_every_command_writes_have_no_index_that_does_not_start_with_the_shop() -> None:
+    # given the schema as migrated
+    with connection.cursor() as cur:
+        found = {table: connection.introspection.get_constraints(cur, table) for table in WRITE_PATH_TABLES}
+    # when the non-unique indexes of the tables every command writes to are listed
+    indexes = {
+        (table, name): c["columns"]
+        for table, constraints in found.items()
+        for name, c in constraints.items()
+        if c["index"] and not c["unique"] and not c["primary_key"]
+    }
+    assert ("cases_aftersale", "case_queue_state") in indexes  # the listing sees the indexes
+    # then each starts with the shop, or reads across shops for a reason that is written down
+    strays = {
+        key: columns
+        for key, columns in indexes.items()
+        if columns[0] != "shop_id" and key[1] not in CROSS_SHOP_INDEXES
+    }
+    assert not strays, strays
+
+
+@pytest.mark.django_db
+def test_an_orders_cases_are_found_by_its_shop_and_id(world: Any) -> None:
+    # given a shop with 400 cases on 400 orders, and statistics
+    _history(world)
+    order = Order.objects.filter(shop=world.shop).order_by("id")[200]
+    # when the reads of an order's cases are explained: the refunds of its other cases (rules 7 and the
+    # refund's amount) and the applications it has used (its after-sales entry)
+    refunded = _statement_plan(*refunded_statement(world.shop.pk, order.pk, excluding_case=None))
+    used = AfterSale.objects.filter(shop_id=order.shop_id, order=order, counts_as_application=True)
+    entry = _statement_plan(*used.query.sql_with_params())
+    # then both start from the index of the shop's cases by order
+    assert "case_order" in refunded, refunded
+    assert "case_order" in entry, entry
+
+
+@pytest.mark.django_db
+def test_an_orders_chat_is_read_through_the_shops_conversation_index(world: Any) -> None:
+    # given a shop whose 400 orders each have a conversation with two messages, and statistics
+    _history(world)
+    orders = list(Order.objects.filter(shop=world.shop).order_by("id"))
+    conversations = Conversation.objects.bulk_create(
+        Conversation(shop=world.shop, order=o, created_at=T) for o in orders
+    )
+    Message.objects.bulk_create(
+        Message(shop=world.shop, conversation=c, at=T + timedelta(seconds=k), sender_role="buyer",
+                sender_id="b", to="merchant", text=f"消息 {k}")
+        for c in conversations for k in range(2)
+    )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    # when the read of one order's messages (the chat window, the dispute record) is explained
+    order = orders[200]
+    read = Message.objects.filter(shop_id=order.shop_id, conversation__order=order).order_by("at", "id")
+    plan = _statement_plan(*read.query.sql_with_params())
+    # then the messages are found by the shop and the conversation
+    assert "message_conversation_at" in plan, plan

@@ -180,7 +180,7 @@ def metrics(scope: Scope, days: DayRange) -> dict[str, Any]:
         "first_response_p50_s": _percentile(first_response, 0.5),
         "first_response_p90_s": _percentile(first_response, 0.9),
         "resolution_p50_s": _percentile(resolution, 0.5),
-        "deadlines_met_rate": _deadlines_met(cohort),
+        "deadlines_met_rate": _deadlines_met(scope, cohort),
         "rating_avg": round(int(ratings["s"] or 0) / rating_count, 2) if rating_count else None,
         "rating_count": rating_count,
         "service_score": _service_score(scope, days),
@@ -235,6 +235,7 @@ def _durations(cohort: QuerySet[Any]) -> tuple[list[int], list[int]]:
     """Seconds to the merchant's first answer (buyer-opened, answered cases), and to resolution."""
     merchant_text = (
         Message.objects.filter(
+            shop_id=OuterRef("shop_id"),
             conversation__order_id=OuterRef("order_id"),
             sender_role=MERCHANT,
             card_type="",
@@ -284,15 +285,18 @@ def _percentile(values: list[int], p: float) -> int | None:
     return ordered[max(math.ceil(p * len(ordered)), 1) - 1]
 
 
-def _deadlines_met(cohort: QuerySet[Any]) -> float | None:
+def _deadlines_met(scope: Scope, cohort: QuerySet[Any]) -> float | None:
     replaced = Timer.objects.filter(
+        shop_id=OuterRef("shop_id"),
         case_id=OuterRef("case_id"),
         state=OuterRef("state"),
         created_at=OuterRef("fired_at"),
         id__gt=OuterRef("id"),
     )
     ended = (
-        Timer.objects.filter(case_id__in=cohort, state__in=MERCHANT_STATES, status__in=(FIRED, OBSOLETE))
+        scope.only(
+            Timer.objects.filter(case_id__in=cohort, state__in=MERCHANT_STATES, status__in=(FIRED, OBSOLETE))
+        )
         .exclude(Q(status=OBSOLETE) & Exists(replaced))
         .values("status")
         .annotate(n=Count("id"))

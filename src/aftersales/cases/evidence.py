@@ -17,7 +17,9 @@ def evidence(case_id: int, actor: Actor) -> dict[str, Any]:
     tz = case.shop.time_zone
     view = queries.case_view(case, actor)
     view.pop("allowed_actions", None)
-    chat = Message.objects.filter(conversation__order_id=case.order_id).order_by("at", "id")
+    chat = Message.objects.filter(shop_id=case.shop_id, conversation__order_id=case.order_id).order_by(
+        "at", "id"
+    )
     return {
         "case": view,
         "order": {"order_sn": case.order_sn, "shop": case.shop.code, "shop_name": case.shop.name},

@@ -26,7 +26,9 @@ STATE_CHOICES = [(s, s) for s in transitions.STATES]
 class AfterSale(models.Model):
     # No index of its own: every index of the case table below starts with the shop.
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cases")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="cases", db_index=False
+    )  # covered by case_order, which starts with the shop: an order's cases are read with its shop
     order_sn = models.CharField(max_length=64)
     buyer = models.ForeignKey(
         Buyer, on_delete=models.PROTECT, db_index=False

@@ -366,7 +366,7 @@ def _scope_condition(actor: Actor, shop_code: str | None) -> list[tuple[str, Any
 
 def order_entry(order: Order, *, now: datetime) -> dict[str, Any]:
     """The after-sales entry (售后入口) of an order, as the buyer sees it."""
-    used = AfterSale.objects.filter(order=order, counts_as_application=True).count()
+    used = AfterSale.objects.filter(shop_id=order.shop_id, order=order, counts_as_application=True).count()
     window_end = policy.window_ends_at(order.signed_at, order.shop.time_zone) if order.signed_at else None
     reason = order.entry_closed_reason
     if not reason and used >= policy.MAX_APPLICATIONS:

@@ -21,15 +21,24 @@ class Message(models.Model):
     shop = models.ForeignKey(
         Shop, on_delete=models.CASCADE, db_index=False
     )  # covered by an index below that starts with it
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )  # covered by message_conversation_at: a conversation's messages are read with its shop
     at = models.DateTimeField()
     sender_role = models.CharField(max_length=16)
     sender_id = models.CharField(max_length=64)
     to = models.CharField(max_length=16, help_text="buyer, merchant or both")
     text = models.TextField(blank=True)
     card_type = models.CharField(max_length=32, blank=True)
+    # Which case a card is about, shown with the card; no read looks cards up by their case, so no index
+    # (one less to write with every card).
     case = models.ForeignKey(
-        "cases.AfterSale", null=True, blank=True, on_delete=models.CASCADE, related_name="cards"
+        "cases.AfterSale",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cards",
+        db_index=False,
     )
     card_data = models.JSONField(default=dict, blank=True)
 

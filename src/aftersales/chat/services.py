@@ -95,7 +95,7 @@ _CARD_DATA = Message._meta.get_field("card_data")
 def messages(*, actor: Actor, order_sn: str) -> list[Message]:
     """The conversation as the actor sees it: every text, and the cards addressed to their side."""
     order = _order_for(actor, order_sn)
-    rows = Message.objects.filter(conversation__order=order).order_by("at", "id")
+    rows = Message.objects.filter(shop_id=order.shop_id, conversation__order=order).order_by("at", "id")
     return [m for m in rows if not m.card_type or m.to in (actor.role, "both")]
 
 

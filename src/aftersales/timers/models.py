@@ -13,7 +13,9 @@ class Timer(models.Model):
     shop = models.ForeignKey(
         Shop, on_delete=models.CASCADE, db_index=False
     )  # covered by an index below that starts with it
-    case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="timers")
+    case = models.ForeignKey(
+        "cases.AfterSale", on_delete=models.CASCADE, related_name="timers", db_index=False
+    )  # covered by timer_shop_case: a case's timers are read with its shop
     kind = models.CharField(max_length=32)
     state = models.CharField(max_length=32, help_text="the case state that set this timer")
     case_version = models.PositiveIntegerField()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from aftersales.cases import queries as case_queries
@@ -202,7 +202,7 @@ def order_page(order_sn: str, actor: Actor, *, now: datetime) -> dict[str, Any]:
         "order": order,
         "lines": order_lines(order),
         "entry": case_queries.order_entry(order, now=now),
-        "cases": list(AfterSale.objects.filter(order=order).order_by("-id")),
+        "cases": list(AfterSale.objects.filter(shop_id=order.shop_id, order=order).order_by("-id")),
         "chat": chat_rows(actor, order.order_sn),
     }
     if actor.role == MERCHANT:
@@ -221,7 +221,7 @@ def buyer_orders(actor: Actor, *, now: datetime, limit: int = 50) -> list[dict[s
         .order_by("-paid_at", "-id")[:limit]
     )
     by_order: dict[int, list[AfterSale]] = {}
-    for case in AfterSale.objects.filter(order__in=orders).order_by("-id"):
+    for case in AfterSale.objects.filter(buyer_id=actor.buyer_id, order__in=orders).order_by("-id"):
         by_order.setdefault(case.order_id, []).append(case)
     return [
         {
@@ -236,12 +236,14 @@ def buyer_orders(actor: Actor, *, now: datetime, limit: int = 50) -> list[dict[s
 
 def conversations(shop_id: int, *, limit: int = 50) -> QuerySet[Conversation]:
     """The shop's conversations, the most recent first, each with its last text message."""
-    last_text = Message.objects.filter(conversation=OuterRef("pk"), card_type="").order_by("-at", "-id")
+    # Each conversation's messages by its shop and itself: what ``message_conversation_at`` leads with.
+    messages = Message.objects.filter(shop_id=OuterRef("shop_id"), conversation=OuterRef("pk"))
+    last_text = messages.filter(card_type="").order_by("-at", "-id")
     return (
         Conversation.objects.filter(shop_id=shop_id)
         .select_related("order", "order__buyer")
         .annotate(
-            last_at=Max("messages__at"),
+            last_at=Subquery(messages.order_by("-at").values("at")[:1]),
             last_text=Subquery(last_text.values("text")[:1]),
             last_role=Subquery(last_text.values("sender_role")[:1]),
         )

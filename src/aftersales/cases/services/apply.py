@@ -121,7 +121,7 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     open_rows, used_rows, refunded_rows, abuse_rows = rows.read_together(
         _open_case_statement([line for line, _ in lines]),
         _applications_statement(order),
-        refunded_statement(order.pk, excluding_case=None),
+        refunded_statement(order.shop_id, order.pk, excluding_case=None),
         same_sku_statement(abuse_keys, now=now),
     )
     refunded = refunded_from(refunded_rows)
@@ -256,4 +256,6 @@ def _create(
 
 
 def _freight_refunded(order: Order) -> bool:
-    return Refund.objects.filter(case__order=order, freight_fen__gt=0).exists()
+    return Refund.objects.filter(
+        shop_id=order.shop_id, case__shop_id=order.shop_id, case__order=order, freight_fen__gt=0
+    ).exists()

@@ -280,7 +280,7 @@ def _prepare_refund(case: AfterSale, actor: Actor) -> Refund | None:
     # By the case alone: its unique index is then the only one that fits, even before the table has planner
     # statistics (with the shop too, a fresh table's plan walked the shop's refunds by date).
     refund_q = rows.query(Refund, one=True, case_id=case.pk) if stored else None
-    statements = [order_q.statement, refunded_statement(case.order_id, excluding_case=case.pk)]
+    statements = [order_q.statement, refunded_statement(case.shop_id, case.order_id, excluding_case=case.pk)]
     statements += [q.statement for q in (items_q, shipment_q, refund_q) if q is not None]
     found = iter(rows.read_together(*statements))
     (order,) = order_q.parse(next(found))
@@ -317,9 +317,10 @@ class Refunded:
     by_line: dict[int, int]  # the same, per order line
 
 
-def refunded_statement(order_id: int, *, excluding_case: int | None) -> rows.Statement:
-    """The refunds of the order's other cases with the lines of each case (for ``refunded_from``)."""
-    return _REFUNDED_SQL, [order_id, excluding_case or 0]
+def refunded_statement(shop_id: int, order_id: int, *, excluding_case: int | None) -> rows.Statement:
+    """The refunds of the order's other cases with the lines of each case (for ``refunded_from``). The
+    order's cases are found by its shop and its id (``case_order``)."""
+    return _REFUNDED_SQL, [shop_id, order_id, excluding_case or 0]
 
 
 _REFUNDED_SQL = """
@@ -328,7 +329,7 @@ FROM cases_caseitem ci
 JOIN cases_aftersale c ON c.id = ci.case_id
 JOIN refunds_refund r ON r.case_id = c.id
 JOIN orders_orderitem oi ON oi.id = ci.order_item_id
-WHERE c.order_id = %s AND c.id <> %s
+WHERE c.shop_id = %s AND c.order_id = %s AND c.id <> %s
 ORDER BY ci.case_id, ci.id
 """
 
@@ -351,7 +352,7 @@ def refunded_from(found: list[tuple[Any, ...]]) -> Refunded:
 
 
 def _refunded_on(order: Order, *, excluding_case: int | None) -> Refunded:
-    (found,) = rows.read_together(refunded_statement(order.pk, excluding_case=excluding_case))
+    (found,) = rows.read_together(refunded_statement(order.shop_id, order.pk, excluding_case=excluding_case))
     return refunded_from(found)
 
 
