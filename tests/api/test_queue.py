@@ -278,3 +278,69 @@ def test_unknown_filter_value_is_validation_error(queue, params):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "validation_error"
+
+
+def test_each_case_of_a_page_reads_as_its_own_page_shows_it(api, world, frozen):
+    """The queue's page is read as values, a case's own page as a model with its parts: both are one view."""
+    from aftersales.cases import services
+    from aftersales.reviews import services as reviews
+    from tests.factories import RETURN_ADDRESS, make_sku
+    from tests.reviews.support import refund_only, refunded
+
+    # given cases of every part a view shows, of one buyer in one shop and of another buyer in another shop:
+    buyer, b_token = world.buyer()
+    signed = sh(2026, 11, 16, 10)
+    # a refund its buyer rated, and one not rated yet (``evaluate`` is the buyer's to take)
+    rated = refunded(world, buyer, make_order(world, buyer, signed_at=signed))
+    reviews.evaluate(rated.pk, actor=buyer, score=4, tags=["fast_refund"], comment="快")
+    refunded(world, buyer, make_order(world, buyer, signed_at=signed))
+    # a return whose parcel has had no pickup scan for three days, on the address the merchant gave
+    order = make_order(world, buyer, signed_at=signed)
+    parcel = services.apply(
+        services.Application(order.order_sn, "return_refund", "quality_issue", [services.ItemRequest("PHONE-CASE", 1)],
+                             description="屏幕有划痕", evidence=["https://img.example.com/a.jpg"]),
+        actor=buyer,
+    )  # fmt: skip
+    services.agree(parcel.pk, actor=world.merchant, return_address=RETURN_ADDRESS)
+    services.ship_return(parcel.pk, actor=buyer, carrier="SF", tracking_no="SF1234567890123", freight_fen=800)
+    # an exchange whose replacement is on its way
+    make_sku(world, "SHIRT-M", price_fen=9900, stock=5)
+    make_sku(world, "SHIRT-L", price_fen=9900, stock=5)
+    shirts = make_order(world, buyer, items=[("SHIRT-M", 1, 9900)], signed_at=signed)
+    swap = services.apply(
+        services.Application(shirts.order_sn, "exchange", "size_unsuitable", [services.ItemRequest("SHIRT-M", 1)],
+                             exchange_sku="SHIRT-L"),
+        actor=buyer,
+    )  # fmt: skip
+    services.agree(swap.pk, actor=world.merchant, return_address=RETURN_ADDRESS)
+    services.ship_return(swap.pk, actor=buyer, carrier="YTO", tracking_no="YT1234567890123")
+    services.receive_return(swap.pk, actor=world.merchant, accept=True)
+    services.ship(swap.pk, actor=world.merchant, carrier="ZTO", tracking_no="773312345679")
+    # (three of them name the same SKU: rule 8's count; four applications in three days) and a case of
+    # another buyer in another shop
+    other = make_world()
+    other_buyer, _ = other.buyer()
+    refund_only(other_buyer, make_order(other, other_buyer, signed_at=signed))
+    frozen.advance(hours=49)  # the return parcel's 48 hours without a pickup scan are past
+
+    # when the merchant, the buyer and the platform each read their queue, and each case on its own
+    callers = {"merchant": api(world.merchant_token), "buyer": api(b_token), "platform": api(world.platform_token),
+               "platform in English": api(world.platform_token, "en")}  # fmt: skip
+    for caller, client in callers.items():
+        page = client.ok(client.get("/after-sales", limit=100))
+        # then every case of the page is exactly what its own read shows, flags and allowed actions too
+        assert len(page["items"]) == (5 if caller.startswith("platform") else 4)
+        for item in page["items"]:
+            assert item == client.ok(client.get(f"/after-sales/{item['id']}")), (caller, item["id"])
+        shown = {item["id"]: item for item in page["items"]}
+        # and the page holds every part: a refund, both parcels, a rating's absence, flags of every kind
+        assert shown[rated.pk]["refund"]["status"] == "succeeded"
+        assert shown[parcel.pk]["return_shipment"]["tracking_no"] == "SF1234567890123"
+        assert shown[swap.pk]["replacement_shipment"]["tracking_no"] == "773312345679"
+        assert shown[parcel.pk]["evidence"] == ["https://img.example.com/a.jpg"]
+        if caller == "buyer":
+            assert "evaluate" not in shown[rated.pk]["allowed_actions"]
+            assert sum("evaluate" in item["allowed_actions"] for item in page["items"]) == 1
+        else:
+            codes = {f["code"] for item in page["items"] for f in item["risk_flags"]}
+            assert {"return_not_picked_up", "repeated_sku", "many_cases"} <= codes, codes

@@ -181,17 +181,26 @@ def test_the_buyer_flags_of_a_queue_page_read_from_indexes_alone(world: Any) -> 
     same_sku = _statement_plan(
         *same_sku_statement({(world.shop.pk, b, sku.sku) for b in ids}, now=T + timedelta(days=1))
     )
-    # then the buyers' orders, their cases' types, their recent cases and those cases' SKUs are read from
-    # indexes that hold every column asked for: no row of the tables is read; and the platform's clearings
-    # of a buyer's SKU are found by buyer and SKU, not among the shop's every risk record
-    assert "order_shop_buyer" in refund_only and "case_order" in refund_only, refund_only
+    # then the buyers' recent cases and those cases' SKUs are read from their indexes, and the platform's
+    # clearings of a buyer's SKU are found by buyer and SKU, not among the shop's every risk record
     assert "case_buyer_created" in same_sku and "caseitem_case_sku" in same_sku, same_sku
     assert "risk_buyer_sku" in same_sku, same_sku
     if connection.vendor == "sqlite":
+        # and the buyers' orders, their cases' types, their recent cases and those cases' SKUs are read from
+        # indexes that hold every column asked for: no row of the tables is read
         for index in ("order_shop_buyer", "case_order"):
             assert f"COVERING INDEX {index}" in refund_only, refund_only
         for index in ("case_buyer_created", "caseitem_case_sku"):
             assert f"COVERING INDEX {index}" in same_sku, same_sku
+    else:
+        # and the orders are found from the buyers and the cases' types through ``case_order``. Which index
+        # of the buyer's orders PostgreSQL takes moves with what earlier tests left in the tables (a test's
+        # rows are never all-visible, so the covering one saves it no read here): either starts from the
+        # buyers, never from the shop's every order
+        assert re.search(
+            r"Index (Only )?Scan (using|on) (order_shop_buyer|orders_order_buyer_id_\w+)", refund_only
+        ), refund_only
+        assert "case_order" in refund_only, refund_only
 
 
 @pytest.mark.django_db

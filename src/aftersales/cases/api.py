@@ -233,8 +233,8 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
 @router.get("/after-sales", response=CasePage)
 def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> HttpResponse:
     actor = actor_of(request)
-    page, cursor = queries.queue(actor, queries.QueueFilter(**q.model_dump()), now=clock.now())
-    return shaped({"items": queries.case_views(page, actor), "next_cursor": cursor})
+    views, cursor = queries.queue_views(actor, queries.QueueFilter(**q.model_dump()), now=clock.now())
+    return shaped({"items": views, "next_cursor": cursor})
 
 
 @router.get("/after-sales/{case_id}", response=CaseOut)

@@ -3,6 +3,7 @@ Never writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -33,9 +34,14 @@ def _rated(case: AfterSale) -> bool:
 def can_evaluate(case: AfterSale, actor: Actor) -> bool:
     """True when ``evaluate`` belongs in the actor's ``allowed_actions``: the case's own buyer, a finished
     case, no rating yet."""
-    if actor.role != BUYER or actor.buyer_id is None or case.buyer_id != actor.buyer_id:
+    return evaluable(actor, buyer_id=case.buyer_id, state=case.state, rated=lambda: _rated(case))
+
+
+def evaluable(actor: Actor, *, buyer_id: int, state: str, rated: Callable[[], bool]) -> bool:
+    """``can_evaluate`` of a case given by its values; ``rated`` is asked only when it matters."""
+    if actor.role != BUYER or actor.buyer_id is None or buyer_id != actor.buyer_id:
         return False
-    return case.state in RATEABLE_STATES and not _rated(case)
+    return state in RATEABLE_STATES and not rated()
 
 
 def check_rateable(case: AfterSale) -> None:

@@ -18,7 +18,7 @@ Every function takes a batch and makes one query per flag kind, whatever the num
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -109,13 +109,13 @@ def buyer_flags(buyer_id: int, *, shop_id: int | None = None, now: datetime | No
 
 
 def flags_for_cases(cases: Sequence[AfterSale], *, now: datetime | None = None) -> dict[int, list[Flag]]:
-    return _flags(cases, [], None, now or clock.now())[1]
+    return _flags([facts_of(c) for c in cases], [], None, now or clock.now())[0]
 
 
 def flags_for_buyers(
     buyer_ids: Iterable[int], *, shop_id: int | None = None, now: datetime | None = None
 ) -> dict[int, list[Flag]]:
-    return _flags([], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[2]
+    return _flags([], list(dict.fromkeys(buyer_ids)), shop_id, now or clock.now())[1]
 
 
 def risk_flags_for(
@@ -123,37 +123,54 @@ def risk_flags_for(
 ) -> dict[int, list[Flag]]:
     """What a case's JSON shows: the case's flags, then its buyer's. At most four statements for any number
     of cases, sent together (one round trip on PostgreSQL)."""
-    seen, on_cases, on_buyers = _flags(cases, None, shop_id, now or clock.now())
-    return {s.id: on_cases[s.id] + on_buyers[s.buyer_id] for s in seen}
+    return flags_of_facts([facts_of(c) for c in cases], shop_id=shop_id, now=now)
 
 
-class _Case(NamedTuple):
-    """What the flags ask of a case, read from it once (its foreign keys' ids go through descriptors)."""
+def flags_of_facts(
+    cases: Sequence[CaseFacts], *, shop_id: int | None = None, now: datetime | None = None
+) -> dict[int, list[Flag]]:
+    """``risk_flags_for`` of cases given by what the flags ask of them (a page read as values)."""
+    on_cases, on_buyers = _flags(cases, None, shop_id, now or clock.now())
+    return {c.id: on_cases[c.id] + on_buyers[c.buyer_id] for c in cases}
+
+
+class CaseFacts(NamedTuple):
+    """What the flags ask of a case: its ids, its SKUs, its shop's time zone (asked only for a late parcel),
+    and its return parcels as values when they were read with it (None: the flags read them)."""
 
     id: int
     shop_id: int
     buyer_id: int
     skus: list[str]
+    time_zone: Callable[[], str]
+    parcels: list[Mapping[str, Any]] | None
+
+
+def facts_of(case: AfterSale) -> CaseFacts:
+    """A case's ``CaseFacts``, from its items and parcels as they were read with it (else read now)."""
+    read = rows.attached(case, "shipments")
+    return CaseFacts(
+        case.pk,
+        case.shop_id,
+        case.buyer_id,
+        sorted({i.sku_code for i in rows.related_rows(case, "items")}),
+        lambda: case.shop.time_zone,
+        None if read is None else [vars(s) for s in read if s.kind == RETURN],
+    )
 
 
 def _flags(
-    cases: Sequence[AfterSale], buyer_ids: list[int] | None, shop_id: int | None, now: datetime
-) -> tuple[list[_Case], dict[int, list[Flag]], dict[int, list[Flag]]]:
+    cases: Sequence[CaseFacts], buyer_ids: list[int] | None, shop_id: int | None, now: datetime
+) -> tuple[dict[int, list[Flag]], dict[int, list[Flag]]]:
     """The flags on ``cases`` and on ``buyer_ids`` (None: the cases' own buyers), each kind from one
-    statement, all read together; with what was read of each case."""
-    seen = [
-        _Case(c.pk, c.shop_id, c.buyer_id, sorted({i.sku_code for i in rows.related_rows(c, "items")}))
-        for c in cases
-    ]
+    statement, all read together."""
     if buyer_ids is None:
-        buyer_ids = list(dict.fromkeys(s.buyer_id for s in seen))
-    on_cases: dict[int, list[Flag]] = {s.id: [] for s in seen}
+        buyer_ids = list(dict.fromkeys(c.buyer_id for c in cases))
+    on_cases: dict[int, list[Flag]] = {c.id: [] for c in cases}
     on_buyers: dict[int, list[Flag]] = {buyer_id: [] for buyer_id in buyer_ids}
-    keys = {(s.shop_id, s.buyer_id, sku) for s in seen for sku in s.skus}
-    parcels = _parcels_read(cases)
-    parcels_q = (
-        rows.query(Shipment, case_id=[s.id for s in seen], kind=RETURN) if parcels is None and cases else None
-    )
+    keys = {(c.shop_id, c.buyer_id, sku) for c in cases for sku in c.skus}
+    unread = any(c.parcels is None for c in cases)
+    parcels_q = rows.query(Shipment, case_id=[c.id for c in cases], kind=RETURN) if unread else None
     statements = [
         same_sku_statement(keys, now=now) if keys else None,
         parcels_q.statement if parcels_q is not None else None,
@@ -164,18 +181,19 @@ def _flags(
     answers = [next(found) if st is not None else [] for st in statements]
     counts = same_sku_from(answers[0], keys)
     words = _Words()
-    for s in seen:
-        for sku in s.skus:
-            count = counts[(s.shop_id, s.buyer_id, sku)]
+    for c in cases:
+        for sku in c.skus:
+            count = counts[(c.shop_id, c.buyer_id, sku)]
             if count >= REPEATED_SKU_FROM:
                 params = {"sku": sku, "count": count, "days": policy.ABUSE_DAYS, "limit": policy.ABUSE_CASES}
-                on_cases[s.id].append(_flag("repeated_sku", params, words))
-    if parcels_q is not None:
-        parcels = parcels_q.parse(answers[1])
-    _return_not_picked_up(cases, parcels or [], now, on_cases, words)
+                on_cases[c.id].append(_flag("repeated_sku", params, words))
+    parcels = (
+        parcels_q.values(answers[1]) if parcels_q is not None else [p for c in cases for p in c.parcels or []]
+    )
+    _return_not_picked_up(cases, parcels, now, on_cases, words)
     _refund_only_share(answers[2], on_buyers, words)
     _many_cases(answers[3], on_buyers, words)
-    return seen, on_cases, on_buyers
+    return on_cases, on_buyers
 
 
 class _Words(dict[str, str]):
@@ -192,36 +210,29 @@ def _flag(code: str, params: dict[str, Any], words: _Words) -> Flag:
     return {"code": code, "message": words[code] % params, "params": params}
 
 
-def _parcels_read(cases: Sequence[AfterSale]) -> list[Shipment] | None:
-    """The cases' return parcels when the caller has read them already (prefetched), else None."""
-    read = [rows.attached(c, "shipments") for c in cases]
-    if any(found is None for found in read):
-        return None
-    return [s for found in read for s in found or [] if s.kind == RETURN]
-
-
 def _return_not_picked_up(
-    cases: Sequence[AfterSale],
-    parcels: list[Shipment],
+    cases: Sequence[CaseFacts],
+    parcels: Sequence[Mapping[str, Any]],
     now: datetime,
     flags: dict[int, list[Flag]],
     words: _Words,
 ) -> None:
     late = timedelta(hours=NO_PICKUP_HOURS)
-    by_id = {case.pk: case for case in cases}
-    for parcel in sorted(parcels, key=lambda p: p.pk):
-        if parcel.shipped_at is None or parcel.shipped_at > now - late:
+    by_id = {case.id: case for case in cases}
+    for parcel in sorted(parcels, key=lambda p: p["id"]):
+        shipped_at, picked_up_at = parcel["shipped_at"], parcel["picked_up_at"]
+        if shipped_at is None or shipped_at > now - late:
             continue
-        if parcel.picked_up_at is not None and parcel.picked_up_at <= parcel.shipped_at + late:
+        if picked_up_at is not None and picked_up_at <= shipped_at + late:
             continue
-        tz = ZoneInfo(by_id[parcel.case_id].shop.time_zone)
+        tz = ZoneInfo(by_id[parcel["case_id"]].time_zone())
         params = {
-            "carrier": parcel.carrier,
-            "tracking_no": parcel.tracking_no,
+            "carrier": parcel["carrier"],
+            "tracking_no": parcel["tracking_no"],
             "hours": NO_PICKUP_HOURS,
-            "entered_at": parcel.shipped_at.astimezone(tz).isoformat(),
+            "entered_at": shipped_at.astimezone(tz).isoformat(),
         }
-        flags[parcel.case_id].append(_flag("return_not_picked_up", params, words))
+        flags[parcel["case_id"]].append(_flag("return_not_picked_up", params, words))
 
 
 def refund_only_statement(buyer_ids: list[int], shop_id: int | None, now: datetime) -> rows.Statement:

@@ -8,7 +8,8 @@ counting, with Django's error classes. They return and take ordinary model insta
 
 - ``query``/``fetch`` (and ``get``, ``select``): rows by equality or ``IN``, or by a condition in SQL
   (``query_where``), optionally with the rows a chain of foreign keys points to; several queries travel
-  together in one round trip on PostgreSQL, and so do raw statements given to ``read_together``.
+  together in one round trip on PostgreSQL, and so do raw statements given to ``read_together``;
+  ``fetch_values`` gives the rows as dicts of field values, for what only reads them.
 - ``insert``, ``update`` (of what changed since the row was read), ``update_where``, ``save``; inside
   ``pipeline()`` writes nobody waits for go to PostgreSQL together.
 - ``run`` (a written-out statement whose answer nobody reads) and ``rows_of`` (its rows): the statements of
@@ -24,6 +25,7 @@ from aftersales.core.rows.reads import (
     attach,
     attached,
     fetch,
+    fetch_values,
     get,
     get_with,
     query,
@@ -42,6 +44,7 @@ __all__ = [
     "attach",
     "attached",
     "fetch",
+    "fetch_values",
     "get",
     "get_with",
     "insert",

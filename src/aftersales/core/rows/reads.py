@@ -22,6 +22,7 @@ from aftersales.core.rows.tables import (
     _q,
     _shape,
     _table,
+    _values_of,
     _where_sql,
     db,
 )
@@ -62,6 +63,14 @@ class Query(Generic[M]):
                 owner, start = joined, stop
             objs.append(obj)
         return objs
+
+    def values(self, found: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The rows as dicts of the model's field values by attname, converted as ``parse`` converts them,
+        without model instances (for what only reads them, a page of views)."""
+        assert self.related is None, "values of one table's rows only"
+        on = db()
+        table = _shape(self.model, on)
+        return [_values_of(table, row, on) for row in found]
 
 
 @cache
@@ -177,6 +186,13 @@ def fetch(*queries: Query[Any]) -> list[list[Any]]:
     trip (a lock taken by one holds for those after it, which run after it)."""
     found = read_together(*(q.statement for q in queries))
     return [q.parse(rows) for q, rows in zip(queries, found, strict=True)]
+
+
+def fetch_values(*queries: Query[Any]) -> list[list[dict[str, Any]]]:
+    """As ``fetch``, each row as a dict of field values by attname (``Query.values``) instead of an
+    instance."""
+    found = read_together(*(q.statement for q in queries))
+    return [q.values(rows) for q, rows in zip(queries, found, strict=True)]
 
 
 def get(model: type[M], *, lock: bool = False, **where: Any) -> M | None:

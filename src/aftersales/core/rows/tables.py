@@ -149,16 +149,27 @@ def _prep(table: _Table, name: str, value: Any, on: BaseDatabaseWrapper) -> Any:
 STORED = "_rows_stored"
 
 
-def _from_row(model: type[M], table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> M:
-    """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
-    values are already the fields' Python values once converted). It remembers them, so that an update
-    writes only the fields that changed since (``changed``)."""
+def _converted(table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> list[Any]:
+    """A fetched row's values as the fields' Python values."""
     values = list(row)
     for i, found, col in table.converters:
         value = values[i]
         for convert in found:
             value = convert(value, col, on)
         values[i] = value
+    return values
+
+
+def _values_of(table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> dict[str, Any]:
+    """A fetched row as the fields' Python values by attname (``shop_id``), without a model instance."""
+    return dict(zip(table.attnames, _converted(table, row, on), strict=True))
+
+
+def _from_row(model: type[M], table: _Table, row: Sequence[Any], on: BaseDatabaseWrapper) -> M:
+    """A model instance of a fetched row, built the way unpickling builds one (no ``__init__``: the
+    values are already the fields' Python values once converted). It remembers them, so that an update
+    writes only the fields that changed since (``changed``)."""
+    values = _converted(table, row, on)
     obj = model.__new__(model)
     obj.__dict__.update(zip(table.attnames, values, strict=True))
     obj.__dict__[STORED] = values
