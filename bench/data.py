@@ -138,10 +138,12 @@ def _buyers(prefix: str, n: int) -> list[int]:
 def settle_after_load() -> None:
     """What a database that has held its history for a while has, and a freshly loaded one lacks: planner
     statistics, and on PostgreSQL the housekeeping autovacuum would otherwise start in the middle of a
-    measurement (the visibility map, so index-only scans skip the heap). Run once a bench's history is
-    written."""
+    measurement (the visibility map, so index-only scans skip the heap), and the checkpoint the load's
+    write-ahead log would otherwise start then (writing back every page the load dirtied). Run once a
+    bench's history is written."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE")
+            cur.execute("CHECKPOINT")
     else:
         refresh_planner_statistics()
