@@ -9,7 +9,8 @@ import pytest
 
 from aftersales.cases import services
 from aftersales.cases.models import AfterSale, CaseEvent
-from aftersales.cases.queries import case_view, get_case
+from aftersales.cases.queries import get_case
+from aftersales.cases.views import case_view
 from aftersales.core.errors import (
     ActionNotAllowed,
     AlreadyRated,

@@ -10,7 +10,8 @@ from django.utils import translation
 
 from aftersales.cases import services
 from aftersales.cases.models import AfterSale
-from aftersales.cases.queries import case_view, case_views, get_case, scoped
+from aftersales.cases.queries import get_case, scoped
+from aftersales.cases.views import case_view, case_views
 from aftersales.core import clock
 from aftersales.core.actors import Actor
 from aftersales.core.errors import EntryClosed

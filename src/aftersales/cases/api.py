@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from aftersales.api.auth import actor_of, require
 from aftersales.api.rendering import shaped
-from aftersales.cases import queries, services
+from aftersales.cases import queries, services, views
 from aftersales.cases.evidence import evidence as case_evidence
 from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
@@ -191,7 +191,7 @@ class QueueQuery(BaseModel):
 def _view(request: HttpRequest, case_id: int, status: int = 200) -> HttpResponse:
     """The case as the caller sees it now, read again after a command (``CaseOut``)."""
     actor = actor_of(request)
-    return shaped(queries.case_view(queries.get_case(case_id, actor), actor), status)
+    return shaped(views.case_view(queries.get_case(case_id, actor), actor), status)
 
 
 @router.post("/after-sales", response={201: CaseOut})
@@ -233,8 +233,8 @@ def _propose(body: ApplyIn, actor: Actor) -> Any:
 @router.get("/after-sales", response=CasePage)
 def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> HttpResponse:
     actor = actor_of(request)
-    views, cursor = queries.queue_views(actor, queries.QueueFilter(**q.model_dump()), now=clock.now())
-    return shaped({"items": views, "next_cursor": cursor})
+    page, cursor = views.queue_views(actor, queries.QueueFilter(**q.model_dump()), now=clock.now())
+    return shaped({"items": page, "next_cursor": cursor})
 
 
 @router.get("/after-sales/{case_id}", response=CaseOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftersales.cases import queries
+from aftersales.cases import queries, views
 from aftersales.chat.models import Message
 from aftersales.core.actors import Actor
 
@@ -15,7 +15,7 @@ def evidence(case_id: int, actor: Actor) -> dict[str, Any]:
     except that the buyer's phone and address stay masked for everyone but the order's own sides."""
     case = queries.get_case(case_id, actor)
     tz = case.shop.time_zone
-    view = queries.case_view(case, actor)
+    view = views.case_view(case, actor)
     view.pop("allowed_actions", None)
     chat = Message.objects.filter(shop_id=case.shop_id, conversation__order_id=case.order_id).order_by(
         "at", "id"

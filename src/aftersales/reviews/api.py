@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from aftersales.api.auth import actor_of, require
 from aftersales.cases import queries as cases
+from aftersales.cases import views as case_views
 from aftersales.cases.api import CaseOut, VersionIn
 from aftersales.core.actors import PLATFORM
 from aftersales.reviews import queries, services
@@ -62,7 +63,7 @@ def evaluate(request: HttpRequest, case_id: int, body: EvaluateIn) -> dict[str, 
         comment=body.comment,
         version=body.version,
     )
-    return cases.case_view(cases.get_case(case_id, actor), actor)
+    return case_views.case_view(cases.get_case(case_id, actor), actor)
 
 
 @router.get("/rating-tags", response=TagList)

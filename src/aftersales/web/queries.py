@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from aftersales.cases import queries as case_queries
 from aftersales.cases import transitions as t
+from aftersales.cases import views as case_views
 from aftersales.cases.evidence import evidence
 from aftersales.cases.models import AfterSale
 from aftersales.chat import services as chat
@@ -144,7 +145,7 @@ def case_page(case_id: int, actor: Actor, *, now: datetime) -> dict[str, Any]:
     """Everything a case page shows: the case as the actor sees it, the order and its lines, the order's
     after-sales entry (policy facts), the timeline and the chat."""
     case = case_queries.get_case(case_id, actor)
-    view = case_queries.case_view(case, actor)
+    view = case_views.case_view(case, actor)
     order = Order.objects.select_related("shop", "buyer").get(pk=case.order_id)
     events = case_queries.events(case_id, actor)
     if actor.role == PLATFORM:
