@@ -160,7 +160,8 @@ def _flag_scope(actor: Actor) -> int | None:
 
 def queue_views(actor: Actor, f: QueueFilter, *, now: datetime) -> tuple[list[dict[str, Any]], str | None]:
     """``queue``'s page as the API shows it, each case as ``case_view`` shows it, read as values instead of
-    model instances: the page every merchant reloads all day, for about half of its cost beyond the reads."""
+    model instances: the page every merchant reloads all day, where making the instances and leaving their
+    parts on them cost more than reading the rows."""
     found = queue_statement(actor, f, now=now)
     if found is None:
         return [], None
