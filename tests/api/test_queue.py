@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_order, make_world, sh
+from aftersales.cases import services
+from aftersales.reviews import services as reviews
+from tests.factories import RETURN_ADDRESS, make_order, make_sku, make_world, sh
+from tests.reviews.support import refund_only, refunded
 
 FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
 
@@ -282,11 +285,6 @@ def test_unknown_filter_value_is_validation_error(queue, params):
 
 def test_each_case_of_a_page_reads_as_its_own_page_shows_it(api, world, frozen):
     """The queue's page is read as values, a case's own page as a model with its parts: both are one view."""
-    from aftersales.cases import services
-    from aftersales.reviews import services as reviews
-    from tests.factories import RETURN_ADDRESS, make_sku
-    from tests.reviews.support import refund_only, refunded
-
     # given cases of every part a view shows, of one buyer in one shop and of another buyer in another shop:
     buyer, b_token = world.buyer()
     signed = sh(2026, 11, 16, 10)

@@ -256,6 +256,4 @@ def _create(
 
 
 def _freight_refunded(order: Order) -> bool:
-    return Refund.objects.filter(
-        shop_id=order.shop_id, case__shop_id=order.shop_id, case__order=order, freight_fen__gt=0
-    ).exists()
+    return Refund.objects.filter(case__shop_id=order.shop_id, case__order=order, freight_fen__gt=0).exists()
