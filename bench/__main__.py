@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 
-from bench.common import child, fresh_database, throwaway_postgres
+from bench.common import child, fresh_database, migrated_template, throwaway_postgres
 
 BENCHES = {
     "transitions": ("sqlite", "postgresql"),
@@ -31,12 +32,15 @@ def main() -> int:
     failed = 0
     kinds = {**BENCHES, **BY_NAME_ONLY}
     wants_pg = not args.sqlite_only and any("postgresql" in kinds[n] for n in names)
-    with throwaway_postgres(wants_pg) as pg:
+    with throwaway_postgres(wants_pg) as pg, ExitStack() as templates:
+        migrated: dict[str, str] = {}
         for name in names:
             for kind in kinds[name]:
                 if kind == "postgresql" and pg is None:
                     continue
-                with fresh_database(kind, pg) as env:
+                if kind not in migrated:  # migrated once, copied for each bench
+                    migrated[kind] = templates.enter_context(migrated_template(kind, pg))
+                with fresh_database(kind, pg, migrated[kind]) as env:
                     failed += child(name, args.quick, env) != 0
     return 1 if failed else 0
 

@@ -51,19 +51,29 @@ def setup_django() -> None:
 
 
 @contextmanager
-def fresh_database(kind: str, postgres_url: str | None) -> Iterator[dict[str, str]]:
-    """Environment for a child process that owns a new, empty database of ``kind``."""
+def fresh_database(
+    kind: str, postgres_url: str | None, template: str | None = None
+) -> Iterator[dict[str, str]]:
+    """Environment for a child process that owns a new database of ``kind``: empty, or a copy of ``template``
+    (the URL of a database of that kind, from ``migrated_template``)."""
     workdir = Path(tempfile.mkdtemp(prefix="aftersales-bench-"))
     env = dict(os.environ)
     env["AFTERSALES_DATA_DIR"] = str(workdir)
     try:
         if kind == "sqlite":
-            env["AFTERSALES_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            path = workdir / "bench.sqlite3"
+            if template is not None:
+                source = Path(template.removeprefix("sqlite:///"))
+                for suffix in ("", "-wal"):  # the log, if the last connection left one
+                    if Path(f"{source}{suffix}").exists():
+                        shutil.copyfile(f"{source}{suffix}", f"{path}{suffix}")
+            env["AFTERSALES_DATABASE_URL"] = f"sqlite:///{path}"
             yield env
         else:
             assert postgres_url is not None
             name = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10_000_000}"
-            _psql(postgres_url, f"CREATE DATABASE {name}")
+            copy = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template is not None else ""
+            _psql(postgres_url, f"CREATE DATABASE {name}{copy}")
             env["AFTERSALES_DATABASE_URL"] = postgres_url.rsplit("/", 1)[0] + "/" + name
             try:
                 yield env
@@ -71,6 +81,15 @@ def fresh_database(kind: str, postgres_url: str | None) -> Iterator[dict[str, st
                 _psql(postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def migrated_template(kind: str, postgres_url: str | None) -> Iterator[str]:
+    """A database of ``kind`` with every migration applied and nothing more, made once for all the benches of
+    a run, each of which starts from a copy of it; its URL."""
+    with fresh_database(kind, postgres_url) as env:
+        subprocess.run([sys.executable, "-m", "bench.run", "migrate"], env=env, check=True)
+        yield env["AFTERSALES_DATABASE_URL"]
 
 
 def _psql(url: str, sql: str) -> None:

@@ -13,6 +13,7 @@ from aftersales.accounts.services import create_shop, create_token, ensure_buyer
 from aftersales.cases.models import NO_DEADLINE, AfterSale, CaseEvent, CaseItem
 from aftersales.catalog.models import Sku
 from aftersales.catalog.services import create_sku
+from aftersales.chat.models import Conversation, Message
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
 from aftersales.core.planner import refresh_planner_statistics
 from aftersales.core.rows.bulk import Insert, select_in
@@ -59,10 +60,12 @@ def make_order(shop: Shop, buyer: Actor, order_sn: str, signed_at: datetime) -> 
 
 
 def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now: datetime = T0,
-                 batch: int = 20_000) -> None:  # fmt: skip
+                 batch: int = 20_000, chats: bool = False) -> None:  # fmt: skip
     """``total`` cases in the shop; ``open_share`` of them pending the merchant with a deadline in the future
-    and a pending timer, except ``due`` whose deadline has passed; the rest refunded long ago. Written with
-    the import path's bulk statements, a transaction per ``batch``."""
+    and a pending timer, except ``due`` whose deadline has passed; the rest refunded long ago. With ``chats``,
+    each order has its conversation, where the buyer wrote about the case (for benches whose changes post
+    cards, so the chat tables are of a shop's size, as their planner statistics then are). Written with the
+    import path's bulk statements, a transaction per ``batch``."""
     # A buyer has a handful of cases in a shop's history, as in real shops.
     buyers = _buyers(f"{shop.code}-hist", max(200, total // 5))
     sku_id = Sku.objects.get(shop_id=shop.id, sku="SKU-1").pk
@@ -84,6 +87,9 @@ def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now
                     "from_state", "to_state", "data"])  # fmt: skip
     timers = Insert(Timer, ["case_id", "due_at", "next_attempt_at"], db,
                     same=["shop_id", "kind", "state", "case_version", "created_at"])  # fmt: skip
+    conversations = Insert(Conversation, ["order_id"], db, same=["shop_id", "created_at"])
+    messages = Insert(Message, ["conversation_id", "sender_id"], db,
+                      same=["shop_id", "at", "sender_role", "to", "text"])  # fmt: skip
     opened = now - timedelta(days=20)
     made = due_made = 0
     while made < total:
@@ -123,6 +129,13 @@ def bulk_history(shop: Shop, total: int, *, open_share: float, due: int = 0, now
                        actor_role="buyer", actor_id="hist", from_state="", to_state="pending_merchant", data={})  # fmt: skip
             timers.run(cur, [(case_ids[r[0]], r[5], r[5]) for r in rows if r[5] is not None], shop_id=shop.id,
                        kind="merchant_overdue", state="pending_merchant", case_version=1, created_at=opened)  # fmt: skip
+            if chats:
+                conversations.run(cur, [(o,) for o in ids], shop_id=shop.id, created_at=opened)
+                chat_ids: dict[int, int] = dict(
+                    select_in(cur, Conversation, ["order_id", "id"], "order_id", ids)
+                )
+                messages.run(cur, [(chat_ids[r[0]], str(r[2])) for r in rows], shop_id=shop.id, at=opened,
+                             sender_role="buyer", to="merchant", text="商品破损，已申请退款，请尽快处理")  # fmt: skip
         made += size
 
 

@@ -1,4 +1,5 @@
-"""The child side: ``python -m bench.run NAME [--quick]`` on the database of AFTERSALES_DATABASE_URL."""
+"""The child side: ``python -m bench.run NAME [--quick]`` on the database of AFTERSALES_DATABASE_URL
+(``migrate`` only migrates it)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ MODULES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("name", choices=list(MODULES))
+    parser.add_argument("name", choices=[*MODULES, "migrate"])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    setup_django()
+    setup_django()  # ``migrate`` does no more
+    if args.name == "migrate":
+        return
     importlib.import_module(MODULES[args.name]).run(quick=args.quick)
 
 

@@ -64,7 +64,7 @@ def _fire(
     each, and how far the worker's memory grew over them."""
     clock.unfreeze()
     shop = make_shop(code)
-    bulk_history(shop, pending, open_share=1.0, due=due * passes)
+    bulk_history(shop, pending, open_share=1.0, due=due * passes, chats=True)
     settle_after_load()
     clock.freeze(T0)
     seconds: list[float] = []

@@ -271,6 +271,75 @@ def test_failing_handler_backs_off_and_gives_up_after_max_attempts(world, frozen
     assert _system_events(case.pk) == []
 
 
+def test_a_failing_timer_among_others_is_rolled_back_alone(world, frozen, monkeypatch):
+    # given twelve applications nobody answers (more than one batch of timers on SQLite), and a handler that
+    # breaks on the 3rd and the 11th
+    frozen.at(APPLIED_AT)
+    ids = [_application(world, "return_refund").pk for _ in range(12)]
+    broken = {ids[2], ids[10]}
+    real_expire = worker.expire
+
+    def expire_or_break(case_id: int, **kwargs):
+        if case_id in broken:
+            raise RuntimeError(f"handler broke on case {case_id}")
+        return real_expire(case_id, **kwargs)
+
+    monkeypatch.setattr(worker, "expire", expire_or_break)
+
+    # when the worker passes at the deadline
+    frozen.at(MERCHANT_DEADLINE)
+    report = run_due()
+
+    # then the ten others fired, each once, and the two broken ones back off with nothing of theirs written
+    assert (report["fired"], report["failed"]) == (10, 2)
+    for case_id in ids:
+        case = AfterSale.objects.get(pk=case_id)
+        timer = Timer.objects.get(case_id=case_id, kind="merchant_overdue")
+        if case_id in broken:
+            assert (case.state, timer.status, timer.attempts) == ("pending_merchant", PENDING, 1)
+            assert f"case {case_id}" in timer.last_error
+            assert _system_events(case_id) == []
+        else:
+            assert (case.state, timer.status, timer.attempts) == ("awaiting_return", FIRED, 0)
+            assert len(_system_events(case_id)) == 1
+
+
+def test_a_pass_with_a_limit_fires_that_many_and_the_next_the_rest(world, frozen):
+    # given thirteen applications nobody answers
+    frozen.at(APPLIED_AT)
+    ids = [_application(world, "return_refund").pk for _ in range(13)]
+
+    # when the worker passes at the deadline with a limit of twelve (more than a batch), then without
+    frozen.at(MERCHANT_DEADLINE)
+    first = run_due(limit=12)
+    fired_first = Timer.objects.filter(case_id__in=ids, kind="merchant_overdue", status=FIRED).count()
+    second = run_due()
+
+    # then the first fired twelve, the earliest due first, and the second the last one
+    assert (first["fired"], fired_first, second["fired"]) == (12, 12, 1)
+    assert set(AfterSale.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"awaiting_return"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_commits_a_batch_of_timers_at_once_on_sqlite_and_each_on_postgresql(world, frozen, monkeypatch):
+    # given twelve applications nobody answers
+    frozen.at(APPLIED_AT)
+    ids = [_application(world, "return_refund").pk for _ in range(12)]
+    commits = []
+    real_commit = connection.commit
+    monkeypatch.setattr(connection, "commit", lambda: (commits.append(1), real_commit())[1])
+
+    # when the worker passes at the deadline
+    frozen.at(MERCHANT_DEADLINE)
+    assert run_due()["fired"] == 12
+
+    # then SQLite wrote them in two commits (ten, then two, with the claim that found no more), PostgreSQL in
+    # one each and one for the claim that found no more
+    assert worker.batch_size() == (10 if connection.vendor == "sqlite" else 1)
+    assert len(commits) == (2 if connection.vendor == "sqlite" else 13)
+    assert AfterSale.objects.filter(pk__in=ids, state="awaiting_return").count() == 12
+
+
 def test_failed_timers_are_listed_for_own_shop_and_for_platform(api, world, frozen, monkeypatch):
     # given a failing deadline in each of two shops
     other = make_world()
@@ -524,7 +593,7 @@ def test_a_fire_closes_its_timer_as_fired_and_the_cases_other_pending_ones_as_ob
     # which closes the case's timers again when the refund is paid)
     counted: Counter[str] = Counter()
     with CaptureQueriesContext(connection) as seen:
-        assert worker._fire_one(fired_at, counted)
+        assert worker._fire_batch(fired_at, counted, 1) == 1
     # then it is fired, the stray one obsolete, both at that moment, and the case moved on
     assert counted == Counter({"fired:merchant_overdue": 1})
     assert AfterSale.objects.get(pk=case.pk).state != "pending_merchant"
