@@ -304,6 +304,38 @@ def test_a_failing_timer_among_others_is_rolled_back_alone(world, frozen, monkey
             assert len(_system_events(case_id)) == 1
 
 
+def test_a_refund_that_fails_to_record_is_left_for_the_next_pass_alone(world, frozen, monkeypatch):
+    # given twelve refund-only applications nobody answers, and the payment side's report on the 5th that
+    # cannot be recorded this time
+    frozen.at(APPLIED_AT)
+    ids = [_application(world).pk for _ in range(12)]
+    real_record = worker.record_refund_outcome
+
+    def record_or_break(refund_id: int, **kwargs):
+        if Refund.objects.get(pk=refund_id).case_id == ids[4]:
+            raise RuntimeError("the ledger is busy")
+        return real_record(refund_id, **kwargs)
+
+    monkeypatch.setattr(worker, "record_refund_outcome", record_or_break)
+
+    # when the worker passes at the deadline (agreeing to each, then recording what the gateway paid)
+    frozen.at(MERCHANT_DEADLINE)
+    report = run_due()
+
+    # then the eleven others are refunded, and the 5th still waits on payment with its refund pending
+    assert (report["fired"], report["refunds"]["succeeded"]) == (12, 11)
+    states = dict(AfterSale.objects.filter(pk__in=ids).values_list("pk", "state"))
+    assert states == {pk: "refunding" if pk == ids[4] else "refunded" for pk in ids}
+    assert Refund.objects.get(case_id=ids[4]).status == "pending"
+
+    # when the next pass finds the ledger free
+    monkeypatch.setattr(worker, "record_refund_outcome", real_record)
+    assert run_due()["refunds"]["succeeded"] == 1
+
+    # then the 5th is refunded too
+    assert AfterSale.objects.get(pk=ids[4]).state == "refunded"
+
+
 def test_a_pass_with_a_limit_fires_that_many_and_the_next_the_rest(world, frozen):
     # given thirteen applications nobody answers
     frozen.at(APPLIED_AT)
@@ -321,7 +353,9 @@ def test_a_pass_with_a_limit_fires_that_many_and_the_next_the_rest(world, frozen
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_pass_commits_a_batch_of_timers_at_once_on_sqlite_and_each_on_postgresql(world, frozen, monkeypatch):
+def test_a_pass_commits_a_batch_of_timers_at_once_on_sqlite_and_each_on_postgresql(
+    world, frozen, monkeypatch
+):
     # given twelve applications nobody answers
     frozen.at(APPLIED_AT)
     ids = [_application(world, "return_refund").pk for _ in range(12)]

@@ -117,7 +117,8 @@ def settle_refunds(now: datetime, summary: Counter[str], *, crew: Crew) -> None:
 
     def settle(share: list[Refund], counted: Counter[str]) -> None:
         # The gateway is asked outside any transaction; what it said is recorded as the timers are, a batch
-        # of refunds a transaction.
+        # of refunds a transaction, each in its own savepoint (``record_refund_outcome``'s), so one that
+        # cannot be recorded is left for the next pass alone.
         settled = [
             (refund, said) for refund in share if (said := gateway.outcome(refund, now=now)) is not None
         ]
@@ -125,9 +126,13 @@ def settle_refunds(now: datetime, summary: Counter[str], *, crew: Crew) -> None:
         for start in range(0, len(settled), size):
             with transaction.atomic() if size > 1 else nullcontext():
                 for refund, outcome in settled[start : start + size]:
-                    result = record_refund_outcome(
-                        refund.pk, actor=Actor.payment(gateway.name), status=outcome, at=now
-                    )
+                    try:
+                        result = record_refund_outcome(
+                            refund.pk, actor=Actor.payment(gateway.name), status=outcome, at=now
+                        )
+                    except Exception:  # a refund that fails to record must not stop the others
+                        log.exception("refund %s: recording %s failed", refund.pk, outcome)
+                        continue
                     if result.changed:  # another worker may have settled it first; count what this pass did
                         counted[f"refund_{outcome}"] += 1
 
