@@ -386,3 +386,40 @@ def test_rows_attached_to_each_of_many_cases_stay_their_own(world: Any, frozen: 
     assert list(cases[0].items.filter(sku_code="PHONE-CASE")) == list(CaseItem.objects.filter(case=first))
     assert cases[0].items.all()._hints is not cases[1].items.all()._hints
     assert cases[0].shop.pk == AfterSale.objects.get(pk=first.pk).shop_id
+
+
+@pytest.mark.django_db
+def test_many_rows_go_in_one_logged_statement_and_read_back_as_written(world: Any, frozen: Any) -> None:
+    # given an order's conversation, and cards with text the driver must escape (tab, newline, backslash,
+    # quotes), JSON, times and an empty case
+    from aftersales.chat.models import Conversation, Message
+    from aftersales.core.rows.bulk import Insert
+
+    buyer, _ = world.buyer()
+    order = make_order(world, buyer, signed_at=T - timedelta(days=1))
+    chat = Conversation.objects.create(shop=world.shop, order=order, created_at=T)
+    insert = Insert(Message, ["text", "at", "card_data"], connection, same=["shop_id", "conversation_id"])
+    texts = ["a\tb", "line\nnext", "back\\slash", "引号 \"'", "", "%s %(x)s"]
+
+    def write(n: int) -> int:
+        rows_ = [
+            (texts[i % len(texts)], T + timedelta(seconds=i), {"n": i, "s": texts[i % len(texts)]})
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as seen, transaction.atomic(), connection.cursor() as cur:
+            insert.run(cur, rows_, shop_id=world.shop.pk, conversation_id=chat.pk)
+        return len([q for q in seen.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+
+    # when 3 rows and then 300 are written
+    # then each run is one statement in Django's log of queries (COPY on PostgreSQL, executemany on SQLite)
+    assert write(3) == write(300) == 1
+    # and the ORM reads back each row as written, the fields left out at their defaults
+    found = list(Message.objects.filter(conversation=chat).order_by("id"))
+    assert len(found) == 303
+    for i, message in enumerate(found[3:]):
+        assert (message.text, message.at, message.card_data) == (
+            texts[i % len(texts)],
+            T + timedelta(seconds=i),
+            {"n": i, "s": texts[i % len(texts)]},
+        )
+        assert (message.case_id, message.card_type, message.sender_role) == (None, "", "")

@@ -1,5 +1,5 @@
 """Many rows written and read back as plain tuples through the database cursor, for the import path and the
-benchmarks' histories.
+benchmarks' histories (written by ``COPY`` on PostgreSQL, ``executemany`` on SQLite).
 
 Statements are built once from a model's ``_meta`` (table and column names, so they follow the migrations);
 values are converted the way their fields need, one column at a time; columns a caller leaves out take the
@@ -7,6 +7,7 @@ field's default."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -50,6 +51,11 @@ class Insert:
         names = ", ".join(quote(_column(f)) for f in (*given, *shared, *rest))
         values = marks(len(given) + len(shared) + len(rest))
         self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({values})"
+        # PostgreSQL takes many rows fastest by ``COPY``: one statement, the rows streamed in the driver's
+        # text form, with the constraints and defaults of an ``INSERT``.
+        self.copy_sql = (
+            f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN" if db.vendor == "postgresql" else None
+        )
 
     def run(self, cursor: CursorWrapper, rows: Sequence[Row], **same: Any) -> int:
         """Inserts ``rows`` (each with a value for every one of ``columns``), all with the ``same`` values
@@ -63,8 +69,24 @@ class Insert:
             raise TypeError(f"give the same values for {[f.attname for f in self.shared]}, not {list(same)}")
         shared = [f.get_db_prep_save(same[f.attname], self.db) for f in self.shared]
         tail = map(repeat, (*shared, *self.defaults))
-        cursor.executemany(self.sql, list(zip(*columns, *tail, strict=False)))
+        data = zip(*columns, *tail, strict=False)
+        if self.copy_sql is None:
+            cursor.executemany(self.sql, list(data))
+        else:
+            self._copy(cursor, data, len(rows))
         return len(rows)
+
+    def _copy(self, cursor: CursorWrapper, data: Iterable[Row], n: int) -> None:
+        """``COPY … FROM STDIN`` on the driver's cursor, its errors as Django's (an ``IntegrityError`` for a key
+        already there), and in Django's log of queries when it keeps one, as ``executemany`` would be."""
+        assert self.copy_sql is not None
+        start = time.monotonic()
+        with self.db.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
+            for row in data:
+                copy.write_row(row)
+        if self.db.queries_logged:
+            took = time.monotonic() - start
+            self.db.queries_log.append({"sql": f"{n} times: {self.copy_sql}", "time": f"{took:.3f}"})
 
 
 def _column(field: Any) -> str:
