@@ -251,6 +251,36 @@ def test_the_tables_every_command_writes_have_no_index_that_does_not_start_with_
     assert not strays, strays
 
 
+# Rows that hang off an owner whose own key to the shop holds theirs.
+OWNED_ROWS = {
+    "cases_caseevent": "cases_aftersale",
+    "cases_caseitem": "cases_aftersale",
+    "timers_timer": "cases_aftersale",
+    "refunds_refund": "cases_aftersale",
+    "logistics_shipment": "cases_aftersale",
+    "catalog_stockreservation": "cases_aftersale",
+    "chat_message": "chat_conversation",
+}
+
+
+@pytest.mark.django_db
+def test_rows_a_command_writes_under_a_case_leave_their_shop_to_the_case_and_lock_no_shop_row() -> None:
+    # given the schema as migrated
+    def foreign_keys(table: str) -> set[str]:
+        with connection.cursor() as cur:
+            constraints = connection.introspection.get_constraints(cur, table)
+        return {c["foreign_key"][0] for c in constraints.values() if c["foreign_key"]}
+
+    # then each row a command writes under a case (or a conversation) checks its owner and not the shop, so
+    # no command locks the shop's row on PostgreSQL (a lock every command of the shop would share)
+    for table, owner in OWNED_ROWS.items():
+        keys = foreign_keys(table)
+        assert owner in keys, (table, keys)
+        assert "accounts_shop" not in keys, (table, keys)
+    # and the owners keep theirs
+    assert {"accounts_shop"} <= foreign_keys("cases_aftersale") & foreign_keys("chat_conversation")
+
+
 @pytest.mark.django_db
 def test_an_orders_cases_are_found_by_its_shop_and_id(world: Any) -> None:
     # given a shop with 400 cases on 400 orders, and statistics

@@ -128,7 +128,9 @@ class AfterSale(models.Model):
 
 
 class CaseItem(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    # The shop is the case's: the case's own key to the shop holds it. No check of its own, which on
+    # PostgreSQL would lock the shop's row with every row written, a lock all the shop's commands share.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_constraint=False)
     # Its index is the one below that starts with it.
     case = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="items", db_index=False)
     order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT)
@@ -144,7 +146,9 @@ class CaseEvent(models.Model):
     """One change of a case. Never updated, never deleted."""
 
     # Both covered by the indexes below that start with them.
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
+    # The shop is the case's: the case's own key to the shop holds it. No check of its own, which on
+    # PostgreSQL would lock the shop's row with every row written, a lock all the shop's commands share.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     case = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()

@@ -39,7 +39,9 @@ RESERVED, CONSUMED, RELEASED = "reserved", "consumed", "released"
 class StockReservation(models.Model):
     """Units held for a case's replacement: reserved on agree, consumed on ship, released on close."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    # The shop is the case's: the case's own key to the shop holds it. No check of its own, which on
+    # PostgreSQL would lock the shop's row with every row written, a lock all the shop's commands share.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_constraint=False)
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT)
     case = models.ForeignKey("cases.AfterSale", on_delete=models.CASCADE, related_name="reservations")
     qty = models.PositiveIntegerField()

@@ -11,7 +11,9 @@ RETURN, REPLACEMENT = "return", "replacement"
 
 class Shipment(models.Model):
     # Both covered by the indexes below that start with them.
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
+    # The shop is the case's: the case's own key to the shop holds it. No check of its own, which on
+    # PostgreSQL would lock the shop's row with every row written, a lock all the shop's commands share.
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     case = models.ForeignKey(
         "cases.AfterSale", on_delete=models.CASCADE, related_name="shipments", db_index=False
     )

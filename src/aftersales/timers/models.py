@@ -10,8 +10,10 @@ PENDING, FIRED, OBSOLETE, FAILED = "pending", "fired", "obsolete", "failed"
 
 
 class Timer(models.Model):
+    # The shop is the case's: the case's own key to the shop holds it. No check of its own, which on
+    # PostgreSQL would lock the shop's row with every row written, a lock all the shop's commands share.
     shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, db_index=False
+        Shop, on_delete=models.CASCADE, db_index=False, db_constraint=False
     )  # covered by an index below that starts with it
     case = models.ForeignKey(
         "cases.AfterSale", on_delete=models.CASCADE, related_name="timers", db_index=False
