@@ -73,12 +73,12 @@ def fresh_database(
             assert postgres_url is not None
             name = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10_000_000}"
             copy = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template is not None else ""
-            _psql(postgres_url, f"CREATE DATABASE {name}{copy}")
+            admin_sql(postgres_url, f"CREATE DATABASE {name}{copy}")
             env["AFTERSALES_DATABASE_URL"] = postgres_url.rsplit("/", 1)[0] + "/" + name
             try:
                 yield env
             finally:
-                _psql(postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                admin_sql(postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -92,7 +92,7 @@ def migrated_template(kind: str, postgres_url: str | None) -> Iterator[str]:
         yield env["AFTERSALES_DATABASE_URL"]
 
 
-def _psql(url: str, sql: str) -> None:
+def admin_sql(url: str, sql: str) -> None:
     import psycopg
 
     admin = url.rsplit("/", 1)[0] + "/postgres"

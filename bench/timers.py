@@ -1,92 +1,113 @@
 """B4: a pass of the timer worker over 1 000 due timers among a small and a large number of pending ones. The
 small store is the ceiling: the cost must follow what is due, not what is stored. Also reports timers/s, and
-(B6) how much the worker's own memory grows during each pass: it must not grow with what is stored.
+(B6) how much the worker's own memory grows during the passes: it must not grow with what is stored.
 
-The passes run as ``aftersales worker`` runs them, on one crew of threads whose connections are kept from one
-pass to the next, after an unmeasured pass that warms them. Each store has three times 1 000 due timers and
-gets three passes of 1 000 (the earliest due first): the line gives the median pass of each store, and the
-rate of every pass of the large one, since on a shared machine one pass alone moves with whatever else runs."""
+Each store is a database of its own with a worker process of its own (``python -m bench.timer_store``), which
+runs its passes as ``aftersales worker`` runs them: on one crew of threads whose connections are kept from one
+pass to the next, after an unmeasured pass that warms them. The two workers take turns, a pass each, so
+whatever else the machine does slows both alike. Each store has three times 1 000 due timers and gets three
+passes of 1 000 (the earliest due first): the line gives the median pass of each store, and the rate of every
+pass of the large one."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from statistics import median
+from typing import Any
 
-import psutil
-from django.conf import settings
+from django.db import connection
 
-from aftersales.core import clock
-from aftersales.timers.crew import Crew
-from aftersales.timers.worker import run_due
-from bench.common import emit, engine, timed
-from bench.data import T0, bulk_history, make_shop, settle_after_load
+from bench.common import admin_sql, emit, engine
 
 DUE = 1_000
 PASSES = 3
-WARM_UP = (2_000, 200)  # pending, due
+WARM_UP = 200  # due timers of the unmeasured pass
 
 
-def _anonymous_bytes() -> int:
-    """This process's resident memory of its own (``RssAnon``: heap and stacks), without the pages of files it
-    maps, which belong to the system's page cache (SQLite reads its file through a memory map)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return int(psutil.Process().memory_info().rss)  # no such line: all of it
+class _Store:
+    """A worker process over a store of ``pending`` pending timers in the database of ``url``."""
+
+    def __init__(self, url: str, pending: int) -> None:
+        env = {**os.environ, "AFTERSALES_DATABASE_URL": url}
+        args = [sys.executable, "-m", "bench.timer_store", str(pending), str(DUE * PASSES), str(WARM_UP)]
+        self.process = subprocess.Popen(
+            args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ready(self) -> None:
+        """Waits until it has loaded its store and warmed its crew with a first pass."""
+        self._answer()
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the store's worker ended with {self.process.wait()}")
+        found: dict[str, Any] = json.loads(line)
+        return found
+
+    def one_pass(self) -> float:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{DUE}\n")
+        self.process.stdin.flush()
+        seconds: float = self._answer()["seconds"]
+        return seconds
+
+    def close(self) -> float:
+        """Ends the worker; how far its memory grew during the passes, in MB."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        grown: float = self._answer()["grown_mb"]
+        self.process.wait()
+        return grown
 
 
-def _growth_mb(fn: Callable[[], object]) -> float:
-    """How far this process's own resident memory rose above where it stood while ``fn`` ran, in MB."""
-    start = _anonymous_bytes()
-    peak = [start]
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.1):
-            peak[0] = max(peak[0], _anonymous_bytes())
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+@contextmanager
+def _second_database() -> Iterator[str]:
+    """An empty database beside this one, migrated as it is (this one is still empty): its URL."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        source = Path(settings["NAME"])
+        connection.close()
+        copy = source.with_name(f"{source.stem}-large{source.suffix}")
+        shutil.copyfile(source, copy)
+        yield f"sqlite:///{copy}"
+        return
+    url = os.environ["AFTERSALES_DATABASE_URL"]
+    name = f"{settings['NAME']}_large"
+    connection.close()  # a template has no one connected to it
+    admin_sql(url, f"CREATE DATABASE {name} TEMPLATE {settings['NAME']}")
     try:
-        fn()
+        yield url.rsplit("/", 1)[0] + "/" + name
     finally:
-        done.set()
-        watcher.join()
-    return (max(peak[0], _anonymous_bytes()) - start) / 2**20
-
-
-def _fire(
-    code: str, pending: int, crew: Crew, *, passes: int = PASSES, due: int = DUE
-) -> tuple[list[float], float]:
-    """``passes`` passes of ``due`` timers each over a new shop of ``pending`` pending timers: the seconds of
-    each, and how far the worker's memory grew over them."""
-    clock.unfreeze()
-    shop = make_shop(code)
-    bulk_history(shop, pending, open_share=1.0, due=due * passes, chats=True)
-    settle_after_load()
-    clock.freeze(T0)
-    seconds: list[float] = []
-
-    def one_pass() -> None:
-        report = run_due(T0, limit=due, crew=crew)
-        assert report["fired"] == due, report
-
-    def go() -> None:
-        seconds.extend(timed(one_pass) for _ in range(passes))
-
-    grown = _growth_mb(go)
-    return seconds, grown
+        admin_sql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(*, quick: bool) -> None:
     small, large = (10_000, 50_000) if quick else (10_000, 1_000_000)
-    # The worker's threads for this database, as ``aftersales worker`` makes them.
-    with Crew(settings.WORKER_THREADS) as crew:
-        _fire("timers-warm-up", WARM_UP[0], crew, passes=1, due=WARM_UP[1])
-        base, base_mb = _fire("timers-small", small, crew)
-        big, big_mb = _fire("timers-large", large, crew)
+    with ExitStack() as stack:
+        large_url = stack.enter_context(_second_database())
+        # The two load side by side; the passes start once both are ready.
+        small_store = _Store(os.environ["AFTERSALES_DATABASE_URL"], small)
+        stack.callback(small_store.process.kill)
+        large_store = _Store(large_url, large)
+        stack.callback(large_store.process.kill)
+        small_store.ready()
+        large_store.ready()
+        base: list[float] = []
+        big: list[float] = []
+        for turn in range(PASSES):
+            # Turns alternate which store goes first.
+            for store, seconds in ((small_store, base), (large_store, big))[:: 1 if turn % 2 == 0 else -1]:
+                seconds.append(store.one_pass())
+        base_mb, big_mb = small_store.close(), large_store.close()
     base_s, big_s = median(base), median(big)
     emit(f"timers_{engine()}", large, big_s, base_s, "s for 1000 due, median of 3 passes (ratio ≤ 1.5)",
          small_n=small, fired_per_s=round(DUE / big_s, 1), fired_per_s_passes=[round(DUE / s, 1) for s in big])  # fmt: skip
