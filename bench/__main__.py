@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from contextlib import ExitStack
 
 from bench.common import child, fresh_database, migrated_template, throwaway_postgres
@@ -40,8 +41,11 @@ def main() -> int:
                     continue
                 if kind not in migrated:  # migrated once, copied for each bench
                     migrated[kind] = templates.enter_context(migrated_template(kind, pg))
+                started = time.monotonic()
                 with fresh_database(kind, pg, migrated[kind]) as env:
                     failed += child(name, args.quick, env) != 0
+                # On stderr, so that stdout stays one JSON object a line.
+                print(f"# {name} on {kind}: {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 1 if failed else 0
 
 
