@@ -27,9 +27,10 @@ Convert = Callable[[Sequence[Any]], Sequence[Any]]
 
 
 class Insert:
-    """``INSERT INTO <model's table> (…) VALUES …`` for rows that give ``columns`` (attribute names, ``shop_id``
-    for a foreign key) in that order, plus ``same``: columns whose value is one for all the rows of a run
-    (converted once); every other column but the primary key gets its field's default."""
+    """``INSERT INTO <model's table> (…) VALUES …`` (``COPY`` on PostgreSQL) for rows that give ``columns``
+    (attribute names, ``shop_id`` for a foreign key) in that order, plus ``same``: columns whose value is one
+    for all the rows of a run (converted once); every other column but the primary key gets its field's
+    default."""
 
     def __init__(
         self,
