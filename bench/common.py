@@ -55,7 +55,7 @@ def fresh_database(
     kind: str, postgres_url: str | None, template: str | None = None
 ) -> Iterator[dict[str, str]]:
     """Environment for a child process that owns a new database of ``kind``: empty, or a copy of ``template``
-    (the URL of a database of that kind, from ``migrated_template``)."""
+    (the URL of a database of that kind with no one connected to it, such as ``migrated_template``'s)."""
     workdir = Path(tempfile.mkdtemp(prefix="aftersales-bench-"))
     env = dict(os.environ)
     env["AFTERSALES_DATA_DIR"] = str(workdir)
@@ -73,12 +73,12 @@ def fresh_database(
             assert postgres_url is not None
             name = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10_000_000}"
             copy = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template is not None else ""
-            admin_sql(postgres_url, f"CREATE DATABASE {name}{copy}")
+            _admin_sql(postgres_url, f"CREATE DATABASE {name}{copy}")
             env["AFTERSALES_DATABASE_URL"] = postgres_url.rsplit("/", 1)[0] + "/" + name
             try:
                 yield env
             finally:
-                admin_sql(postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                _admin_sql(postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -92,7 +92,7 @@ def migrated_template(kind: str, postgres_url: str | None) -> Iterator[str]:
         yield env["AFTERSALES_DATABASE_URL"]
 
 
-def admin_sql(url: str, sql: str) -> None:
+def _admin_sql(url: str, sql: str) -> None:
     import psycopg
 
     admin = url.rsplit("/", 1)[0] + "/postgres"

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import ExitStack
 from statistics import median
 from typing import Any
 
 from django.db import connection
 
-from bench.common import admin_sql, emit, engine
+from bench.common import emit, engine, fresh_database
 
 DUE = 1_000
 PASSES = 3
@@ -32,10 +29,9 @@ WARM_UP = 200  # due timers of the unmeasured pass
 
 
 class _Store:
-    """A worker process over a store of ``pending`` pending timers in the database of ``url``."""
+    """A worker process over a store of ``pending`` pending timers in the database of ``env``."""
 
-    def __init__(self, url: str, pending: int) -> None:
-        env = {**os.environ, "AFTERSALES_DATABASE_URL": url}
+    def __init__(self, env: dict[str, str], pending: int) -> None:
         args = [sys.executable, "-m", "bench.timer_store", str(pending), str(DUE * PASSES), str(WARM_UP)]
         self.process = subprocess.Popen(
             args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -69,35 +65,17 @@ class _Store:
         return grown
 
 
-@contextmanager
-def _second_database() -> Iterator[str]:
-    """An empty database beside this one, migrated as it is (this one is still empty): its URL."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        source = Path(settings["NAME"])
-        connection.close()
-        copy = source.with_name(f"{source.stem}-large{source.suffix}")
-        shutil.copyfile(source, copy)
-        yield f"sqlite:///{copy}"
-        return
-    url = os.environ["AFTERSALES_DATABASE_URL"]
-    name = f"{settings['NAME']}_large"
-    connection.close()  # a template has no one connected to it
-    admin_sql(url, f"CREATE DATABASE {name} TEMPLATE {settings['NAME']}")
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin_sql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def run(*, quick: bool) -> None:
     small, large = (10_000, 50_000) if quick else (10_000, 1_000_000)
+    url = os.environ["AFTERSALES_DATABASE_URL"]
+    connection.close()  # a template has no one connected to it, and SQLite's file is then whole
     with ExitStack() as stack:
-        large_url = stack.enter_context(_second_database())
+        # The large store's database: a copy of this one, migrated and still empty.
+        large_env = stack.enter_context(fresh_database(engine(), url, template=url))
         # The two load side by side; the passes start once both are ready.
-        small_store = _Store(os.environ["AFTERSALES_DATABASE_URL"], small)
+        small_store = _Store(dict(os.environ), small)
         stack.callback(small_store.process.kill)
-        large_store = _Store(large_url, large)
+        large_store = _Store(large_env, large)
         stack.callback(large_store.process.kill)
         small_store.ready()
         large_store.ready()

@@ -345,10 +345,17 @@ def test_a_pass_with_a_limit_fires_that_many_and_the_next_the_rest(world, frozen
     frozen.at(MERCHANT_DEADLINE)
     first = run_due(limit=12)
     fired_first = Timer.objects.filter(case_id__in=ids, kind="merchant_overdue", status=FIRED).count()
+    left_first = list(
+        Timer.objects.filter(case_id__in=ids, kind="merchant_overdue", status=PENDING).values_list(
+            "case_id", flat=True
+        )
+    )
     second = run_due()
 
-    # then the first fired twelve, the earliest due first, and the second the last one
+    # then the first fired twelve, the earliest due first (all due at once: the first made), and the second
+    # the last one
     assert (first["fired"], fired_first, second["fired"]) == (12, 12, 1)
+    assert left_first == [ids[-1]]
     assert set(AfterSale.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"awaiting_return"}
 
 

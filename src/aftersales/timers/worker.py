@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -52,6 +52,12 @@ def batch_size() -> int:
     return SQLITE_BATCH if connection.vendor == "sqlite" else 1
 
 
+def _batch(size: int) -> AbstractContextManager[object]:
+    """The transaction a batch of ``size`` shares; for one alone, none (its own ``atomic`` is then its
+    transaction instead of a savepoint)."""
+    return transaction.atomic() if size > 1 else nullcontext()
+
+
 def claim_query(now: datetime) -> rows.Query[Timer]:
     """The earliest due pending timer no other worker holds, locked, read with its case (locked too, waiting
     for whoever is changing it) and the case's shop (``timer.case.shop``): what firing it needs, in one
@@ -73,7 +79,7 @@ def _fire_batch(now: datetime, summary: Counter[str], room: int) -> int:
     transaction for them all. When the action fails, that much is rolled back and the failure is recorded
     on the timer, so it backs off and shows."""
     claimed_n = 0
-    with transaction.atomic() if room > 1 else nullcontext():
+    with _batch(room):
         while claimed_n < room:
             claimed: Timer | None = None
             try:
@@ -124,7 +130,7 @@ def settle_refunds(now: datetime, summary: Counter[str], *, crew: Crew) -> None:
         ]
         size = batch_size()
         for start in range(0, len(settled), size):
-            with transaction.atomic() if size > 1 else nullcontext():
+            with _batch(size):
                 for refund, outcome in settled[start : start + size]:
                     try:
                         result = record_refund_outcome(
