@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from aftersales.core import clock
 from tests.factories import World, make_world, sh
@@ -36,6 +38,15 @@ def one_worker_thread(settings: Any) -> None:
     """The worker's extra threads open connections of their own, which cannot see a test's uncommitted
     rows; a test that wants them commits its rows and asks for them (tests/timers/test_worker_concurrency.py)."""
     settings.WORKER_THREADS = 1
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language, Chinese: a request through Django's test client leaves the
+    language it asked for active after it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

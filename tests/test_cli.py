@@ -211,8 +211,8 @@ def test_user_create_with_short_password_exits_2(env):
     done = aftersales(
         env, "user", "create", "xiaoli", "--role", "platform", "--password-stdin", stdin="short\n"
     )
-    # then
-    assert_refused(done, "password")
+    # then the refusal names the rule, in Chinese as the command speaks by default
+    assert_refused(done, "validation_error", "密码", "8")
 
 
 def test_timers_run_prints_a_json_summary(env):

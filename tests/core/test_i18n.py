@@ -4,7 +4,9 @@ and a catalogue in which every message is translated."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import gettext
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from django.utils import translation
 
 from aftersales.core import errors
 from aftersales.core.errors import ENTRY_CLOSED_REASONS, DomainError, WindowExpired
+from tests.factories import make_order, sh
 
 CATALOGUE_DIR = Path(settings.LOCALE_PATHS[0]) / "zh_Hans" / "LC_MESSAGES"
 PO_FILE = CATALOGUE_DIR / "django.po"
@@ -132,6 +135,135 @@ def test_entry_closed_reason_reads_as_one_chinese_sentence(reason: str) -> None:
         detail = errors.EntryClosed(entry_closed_reason=reason).detail()
     assert detail.startswith("该订单的售后入口已关闭：")
     assert not re.search(r"[A-Za-z]", detail), detail
+
+
+# --- the services' refusals, through the API ---------------------------------------------------------
+
+I18N_ORDER = "SN-I18N-1"
+APPLICATION = {"order_sn": I18N_ORDER, "type": "refund_only", "reason_code": "damaged"}
+NEW_ORDER = {
+    "order_sn": "SN-I18N-2",
+    "buyer_id": "buyer-new",
+    "receiver": {"name": "李四", "phone": "13900001111", "address": "北京市朝阳区 1 号"},
+    "paid_at": "2026-11-10T09:00:00+08:00",
+}
+NEW_SKU = {"name": "手机壳", "price_fen": 1990, "stock": 5}
+KNOWN_PLACEHOLDERS = "{buyer_name}, {order_sn}, {tracking_no}, {carrier}, {deadline}, {amount}, {case_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """A bad request a service refuses with ``validation_error`` naming ``field``, and its detail in each
+    language."""
+
+    caller: str
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    field: str
+    chinese: str
+    english: str
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+REFUSALS = [
+    pytest.param(
+        Refusal("buyer", "POST", "/api/v1/after-sales",
+                {**APPLICATION, "reason_code": "felt_like_it", "items": [{"sku": "PHONE-CASE", "qty": 1}]},
+                "reason_code", "未知的售后原因代码“felt_like_it”", "unknown reason_code 'felt_like_it'"),
+        id="apply-with-an-unknown-reason",
+    ),
+    pytest.param(
+        Refusal("buyer", "POST", "/api/v1/after-sales",
+                {**APPLICATION, "items": [{"sku": "OTHER", "qty": 1}]},
+                "items", f"订单 {I18N_ORDER} 中没有 SKU OTHER", f"SKU OTHER is not in order {I18N_ORDER}"),
+        id="apply-for-an-item-not-in-the-order",
+    ),
+    pytest.param(
+        Refusal("merchant", "POST", "/api/v1/orders",
+                {**NEW_ORDER, "items": [{"sku": "NO-SUCH-SKU", "qty": 1, "unit_price_fen": 100}],
+                 "paid_fen": 100},
+                "items", "本店没有以下 SKU：NO-SUCH-SKU", "unknown SKU in this shop: NO-SUCH-SKU"),
+        id="order-of-an-unknown-sku",
+    ),
+    pytest.param(
+        Refusal("merchant", "POST", "/api/v1/orders",
+                {**NEW_ORDER, "items": [{"sku": "PHONE-CASE", "qty": 1, "unit_price_fen": 1990}] * 2,
+                 "paid_fen": 3980},
+                "items", "每个 SKU 在一个订单中只能出现一次，请合并数量",
+                "each SKU appears once per order; add up the quantities"),
+        id="order-with-a-sku-twice",
+    ),
+    pytest.param(
+        Refusal("merchant", "POST", "/api/v1/skus", {**NEW_SKU, "sku": "PHONE-CASE"},
+                "sku", "本店已有 SKU PHONE-CASE", "SKU PHONE-CASE already exists in this shop"),
+        id="sku-that-already-exists",
+    ),
+    pytest.param(
+        Refusal("buyer", "POST", f"/api/v1/orders/{I18N_ORDER}/messages", {"text": "   "},
+                "text", "消息长度须为 1 到 2000 个字符", "a message has 1 to 2000 characters"),
+        id="chat-message-of-blanks",
+    ),
+    pytest.param(
+        Refusal("merchant", "POST", "/api/v1/reply-templates", {"name": "问候", "body": "您好{buyer}"},
+                "body", f"未知的占位符 {{buyer}}；可用的占位符：{KNOWN_PLACEHOLDERS}",
+                f"unknown placeholders {{buyer}}; use {KNOWN_PLACEHOLDERS}"),
+        id="template-with-an-unknown-placeholder",
+    ),
+    pytest.param(
+        Refusal("merchant", "GET", "/api/v1/after-sales?state=bogus", None,
+                "state", "未知的状态“bogus”", "unknown state 'bogus'"),
+        id="queue-in-an-unknown-state",
+    ),
+    pytest.param(
+        Refusal("merchant", "GET", "/api/v1/after-sales?cursor=not-a-cursor", None,
+                "cursor", "cursor 无效，不是本接口返回的分页游标", "cursor is not one this API gave out"),
+        id="queue-from-a-bad-cursor",
+    ),
+    pytest.param(
+        Refusal("merchant", "POST", "/api/v1/skus", {**NEW_SKU, "sku": "NEW-SKU"},
+                "Idempotency-Key", "Idempotency-Key 须为 1 到 200 个字符",
+                "an Idempotency-Key has 1 to 200 characters", headers={"Idempotency-Key": "k" * 201}),
+        id="idempotency-key-too-long",
+    ),
+]  # fmt: skip
+
+
+def _refused(client: Any, refusal: Refusal, token: str, language: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}", **refusal.headers}
+    if language is not None:
+        headers["Accept-Language"] = language
+    body = json.dumps(refusal.body) if refusal.body is not None else ""
+    response = client.generic(
+        refusal.method, refusal.path, body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 422, response.content.decode()
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response["Content-Language"] == (language or "zh-hans")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_a_service_refusal_is_in_chinese_by_default_and_in_english_on_request(
+    client: Any, world: Any, frozen: Any, refusal: Refusal
+) -> None:
+    # given a shop with a signed-for order of one phone case
+    buyer, buyer_token = world.buyer()
+    make_order(world, buyer, order_sn=I18N_ORDER, signed_at=sh(2026, 11, 16, 10))
+    token = buyer_token if refusal.caller == "buyer" else world.merchant_token
+    # when the bad request comes without a language, and again in English
+    chinese = _refused(client, refusal, token, None)
+    english = _refused(client, refusal, token, "en")
+    # then the code and the field are the same, and the detail is in the caller's language
+    for body in (chinese, english):
+        assert body["code"] == "validation_error", body
+        assert body["field"] == refusal.field, body
+    assert chinese["detail"] == refusal.chinese
+    assert english["detail"] == refusal.english
+    assert not _has_chinese(english["detail"])
+    assert _has_chinese(chinese["title"])
+    assert english["title"] == "The request is not valid"
 
 
 # --- pages ------------------------------------------------------------------------------------------

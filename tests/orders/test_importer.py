@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from aftersales.accounts.models import Buyer
 from aftersales.accounts.services import ensure_buyer
@@ -78,9 +79,10 @@ def test_a_bad_line_is_refused_with_its_number_and_nothing_of_its_batch_is_loade
 @pytest.mark.parametrize(
     ("extra", "words"),
     [
-        ({"paid_at": "2026-11-01T10:00:00"}, "offset"),
-        ({"items": []}, "items"),
-        ({"shop": "no-such-shop"}, "unknown shop"),
+        ({"paid_at": "2026-11-01T10:00:00"}, "时间须带时区偏移"),
+        ({"items": []}, "items: 项数太少：至少需要 1 项。"),
+        ({"paid_fen": 19.9}, "paid_fen: 须为不带小数的整数（金额以分为单位）。"),
+        ({"shop": "no-such-shop"}, "未知的店铺“no-such-shop”"),
         ({"cases": [{"type": "refund_only", "state": "closed", "reason_code": "damaged",
                      "items": [{"sku": "IMP-SKU", "qty": 1}], "created_at": "2026-11-04T10:00:00+08:00"}]},
          "close_reason"),
@@ -100,7 +102,7 @@ def test_an_order_already_there_is_refused(world: Any) -> None:
     import_lines([_line(world, "DUP-1")])
     with pytest.raises(BadLine) as refused:
         import_lines([_line(world, "DUP-1")])
-    assert "already exists" in refused.value.detail()
+    assert refused.value.detail() == "第 1 行：订单 DUP-1 已存在。"
     assert Order.objects.filter(order_sn="DUP-1").count() == 1
 
 
@@ -206,8 +208,40 @@ def test_an_order_twice_in_one_batch_is_refused_with_the_second_line(world: Any)
     with pytest.raises(BadLine) as refused:
         import_lines([_line(world, "TW-1"), _line(world, "TW-2"), _line(world, "TW-1")])
     assert refused.value.params["line"] == 3
-    assert "appears twice" in refused.value.detail()
+    assert refused.value.detail() == "第 3 行：订单 TW-1 重复出现"
     assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh-hans", "第 2 行：订单 EN-1 重复出现"), ("en", "line 2: order EN-1 appears twice")],
+)
+def test_a_bad_line_is_refused_in_the_language_of_the_caller(
+    world: Any, language: str, expected: str
+) -> None:
+    with translation.override(language):
+        with pytest.raises(BadLine) as refused:
+            import_lines([_line(world, "EN-1"), _line(world, "EN-1")])
+        assert refused.value.detail() == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "第 1 行：cases.0.state: 未知的状态“bogus”"),
+        ("en", "line 1: cases.0.state: unknown state 'bogus'"),
+    ],
+)
+def test_a_case_in_an_unknown_state_is_refused_in_the_language_of_the_caller(
+    world: Any, language: str, expected: str
+) -> None:
+    with translation.override(language):
+        with pytest.raises(BadLine) as refused:
+            import_lines([_line(world, "ST-1", cases=[_case("IMP-SKU", state="bogus")])])
+        assert refused.value.detail() == expected
+    assert not Order.objects.filter(order_sn="ST-1").exists()
 
 
 @pytest.mark.django_db
@@ -276,6 +310,6 @@ def test_an_order_already_there_fails_its_whole_batch_and_names_its_line(world: 
         import_lines(lines, batch_size=2)
     # then the error names line 4, the first batch stands, and the new buyer went with the failed batch
     assert refused.value.params["line"] == 4
-    assert "already exists" in refused.value.detail()
+    assert refused.value.detail() == "第 4 行：订单 AT-2 已存在。"
     assert sorted(Order.objects.values_list("order_sn", flat=True)) == ["AT-0", "AT-1", "AT-2"]
     assert not Buyer.objects.filter(external_id="at-new").exists()

@@ -176,4 +176,4 @@ def test_conversations_list_the_latest_message_and_open_an_order(world: Any, log
 
     assert "少了一件 &lt;b&gt;快补&lt;/b&gt;" in html
     assert found.status_code == 302 and found["Location"] == f"/workbench/orders/{order.order_sn}/"
-    assert "未找到该编号对应的 订单" in missing
+    assert "未找到该编号对应的订单" in missing

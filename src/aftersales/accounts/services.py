@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import ApiToken, Buyer, Membership, Shop
 from aftersales.core import clock
@@ -25,7 +26,7 @@ def _hash(key: str) -> str:
 def create_shop(code: str, *, name: str, default_return_address: dict[str, str] | None = None) -> Shop:
     code = code.strip()
     if not code or len(code) > 64:
-        raise ValidationFailed(field="code", message="shop code must be 1-64 characters")
+        raise ValidationFailed(field="code", message=_("shop code must be 1-64 characters"))
     try:
         with transaction.atomic():
             return Shop.objects.create(
@@ -36,7 +37,9 @@ def create_shop(code: str, *, name: str, default_return_address: dict[str, str] 
                 created_at=clock.now(),
             )
     except IntegrityError as exc:
-        raise ValidationFailed(field="code", message=f"shop {code} already exists") from exc
+        raise ValidationFailed(
+            field="code", message=_("shop %(code)s already exists") % {"code": code}
+        ) from exc
 
 
 def get_shop(code: str) -> Shop:
@@ -49,8 +52,8 @@ def get_shop(code: str) -> Shop:
 def ensure_buyer(external_id: str, *, name: str = "") -> Buyer:
     external_id = external_id.strip()
     if not external_id or len(external_id) > 64:
-        raise ValidationFailed(field="buyer_id", message="buyer id must be 1-64 characters")
-    buyer, _ = Buyer.objects.get_or_create(
+        raise ValidationFailed(field="buyer_id", message=_("buyer id must be 1-64 characters"))
+    buyer, _created = Buyer.objects.get_or_create(
         external_id=external_id, defaults={"name": name, "created_at": clock.now()}
     )
     return buyer
@@ -61,11 +64,11 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Returns the token row and the secret, which is shown once and stored only as a SHA-256 hash."""
     if role == MERCHANT and shop is None:
-        raise ValidationFailed(field="shop", message="a merchant token needs a shop")
+        raise ValidationFailed(field="shop", message=_("a merchant token needs a shop"))
     if role == BUYER and buyer is None:
-        raise ValidationFailed(field="buyer", message="a buyer token needs a buyer")
+        raise ValidationFailed(field="buyer", message=_("a buyer token needs a buyer"))
     if role not in (BUYER, MERCHANT, PLATFORM):
-        raise ValidationFailed(field="role", message="role must be buyer, merchant or platform")
+        raise ValidationFailed(field="role", message=_("role must be buyer, merchant or platform"))
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name,
@@ -102,15 +105,17 @@ def create_user(
     username: str, *, password: str, role: str, shop: Shop | None = None, buyer_id: str | None = None
 ) -> Membership:
     if role not in (BUYER, MERCHANT, PLATFORM):
-        raise ValidationFailed(field="role", message="role must be buyer, merchant or platform")
+        raise ValidationFailed(field="role", message=_("role must be buyer, merchant or platform"))
     if role == MERCHANT and shop is None:
-        raise ValidationFailed(field="shop", message="a merchant login needs --shop")
+        raise ValidationFailed(field="shop", message=_("a merchant login needs --shop"))
     if len(password) < 8:
-        raise ValidationFailed(field="password", message="the password must have at least 8 characters")
+        raise ValidationFailed(field="password", message=_("the password must have at least 8 characters"))
     user_model = get_user_model()
     with transaction.atomic():
         if user_model.objects.filter(username=username).exists():
-            raise ValidationFailed(field="username", message=f"user {username} already exists")
+            raise ValidationFailed(
+                field="username", message=_("user %(username)s already exists") % {"username": username}
+            )
         user = user_model.objects.create_user(username=username, password=password)
         buyer = ensure_buyer(buyer_id or username) if role == BUYER else None
         if buyer is not None and buyer.user_id is None:
@@ -128,7 +133,9 @@ def _parse_days(values: list[str], field: str) -> list[str]:
             days.append(date.fromisoformat(value.strip()).isoformat())
         except ValueError as exc:
             raise ValidationFailed(
-                field=field, message=f"{value!r} is not a date in the form YYYY-MM-DD, e.g. 2026-12-31"
+                field=field,
+                message=_("'%(value)s' is not a date in the form YYYY-MM-DD, e.g. 2026-12-31")
+                % {"value": value},
             ) from exc
     return days
 
@@ -149,12 +156,15 @@ def update_shop_calendar(
     both = set(new_holidays or shop.extra_holidays) & set(new_working or shop.extra_working_days)
     if both:
         raise ValidationFailed(
-            field="extra_holidays", message=f"{sorted(both)} cannot be a holiday and a working day"
+            field="extra_holidays",
+            message=_("%(days)s cannot be a holiday and a working day") % {"days": ", ".join(sorted(both))},
         )
     if default_return_address is not None:
         cleaned = {k: str(default_return_address.get(k, "")).strip() for k in ("name", "phone", "address")}
         if not all(cleaned.values()):
-            raise ValidationFailed(field="default_return_address", message="needs name, phone and address")
+            raise ValidationFailed(
+                field="default_return_address", message=_("a return address needs name, phone and address")
+            )
         shop.default_return_address = cleaned
     if new_holidays is not None:
         shop.extra_holidays = new_holidays

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from aftersales.api.models import IdempotencyRecord
 from aftersales.api.problems import problem_response
@@ -44,7 +45,8 @@ class IdempotencyMiddleware:
         if key is None or request.method not in ("POST", "PATCH") or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         if not 1 <= len(key) <= 200:
-            return problem_response(ValidationFailed(field="Idempotency-Key", message="1 to 200 characters"))
+            message = _("an Idempotency-Key has 1 to 200 characters")
+            return problem_response(ValidationFailed(field="Idempotency-Key", message=message))
         auth = request.META.get("HTTP_AUTHORIZATION", "")
         principal = hashlib.sha256(auth.encode()).hexdigest()
         request_hash = hashlib.sha256(

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+from aftersales.core.field_errors import field_message
 
 PROBLEM = "application/problem+json"
 
@@ -32,7 +33,9 @@ def validation_problem(errors: list[dict[str, Any]]) -> HttpResponse:
     fields = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
-        fields.append({"field": ".".join(loc), "message": str(err.get("msg", ""))})
+        fields.append(
+            {"field": ".".join(loc), "message": field_message(err), "type": str(err.get("type", ""))}
+        )
     summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
     error = ValidationFailed(message=_("The request is not valid: %(errors)s") % {"errors": summary})
     response = problem_response(error)
@@ -49,7 +52,12 @@ def _with(response: HttpResponse, **extra: Any) -> HttpResponse:
 
 
 def install(api: Any) -> None:
+    from django.http import Http404
     from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem_response(NotFound())
 
     @api.exception_handler(DomainError)
     def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -65,6 +73,13 @@ def install(api: Any) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # django-ninja's own refusals: a 404, or a body it could not parse (its 400).
         if exc.status_code == 404:
             return problem_response(NotFound())
-        return problem_response(ValidationFailed(message=str(exc)))
+        return problem_response(
+            ValidationFailed(
+                message=_(
+                    "The request body could not be read: send JSON with Content-Type: application/json."
+                )
+            )
+        )

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import BaseModel
 
@@ -217,7 +218,7 @@ def create_case(request: HttpRequest, body: ApplyIn) -> HttpResponse:
 
 def _propose(body: ApplyIn, actor: Actor) -> Any:
     if body.type != "reship":
-        raise ValidationFailed(field="type", message="a merchant may only propose a reship for the buyer")
+        raise ValidationFailed(field="type", message=_("a merchant may only propose a reship for the buyer"))
     return services.propose_reship(
         services.Proposal(
             order_sn=body.order_sn,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Shop
 from aftersales.cases import policy
@@ -175,7 +176,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("naive cursor time")
         return at, pk
     except (ValueError, TypeError, IndexError, KeyError) as exc:
-        raise ValidationFailed(field="cursor", message="cursor is not one this API gave out") from exc
+        raise ValidationFailed(field="cursor", message=_("cursor is not one this API gave out")) from exc
 
 
 def _encode_cursor(key: str, pk: int) -> str:
@@ -211,11 +212,11 @@ def queue_statement(actor: Actor, f: QueueFilter, *, now: datetime) -> rows.Quer
     request: it is the read every merchant repeats, and each of its shapes is served in order by a
     ``case_queue_*`` index that leads with the shop (the EXPLAIN tests run this statement)."""
     if f.sort not in ("deadline", "-created"):
-        raise ValidationFailed(field="sort", message="sort is deadline or -created")
+        raise ValidationFailed(field="sort", message=_("sort is deadline or -created"))
     if f.state and f.state not in t.STATES:
-        raise ValidationFailed(field="state", message=f"unknown state {f.state!r}")
+        raise ValidationFailed(field="state", message=_("unknown state '%(state)s'") % {"state": f.state})
     if f.type and f.type not in t.TYPES:
-        raise ValidationFailed(field="type", message=f"unknown type {f.type!r}")
+        raise ValidationFailed(field="type", message=_("unknown type '%(type)s'") % {"type": f.type})
     where: list[str] = []
     params: list[Any] = []
     scope = _scope_condition(actor, f.shop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from aftersales.catalog import stock as stock_moves
 from aftersales.catalog.models import Sku
@@ -17,7 +18,7 @@ def create_sku(
     if actor.shop_id is None:
         raise NotFound(what="shop")
     if price_fen < 0 or stock < 0:
-        raise ValidationFailed(field="stock", message="price and stock must not be negative")
+        raise ValidationFailed(field="stock", message=_("price and stock must not be negative"))
     now = clock.now()
     try:
         with transaction.atomic():
@@ -32,7 +33,9 @@ def create_sku(
                 updated_at=now,
             )
     except IntegrityError as exc:
-        raise ValidationFailed(field="sku", message=f"SKU {sku} already exists in this shop") from exc
+        raise ValidationFailed(
+            field="sku", message=_("SKU %(sku)s already exists in this shop") % {"sku": sku}
+        ) from exc
 
 
 def get_sku(*, shop_id: int, sku: str) -> Sku:
@@ -44,7 +47,7 @@ def get_sku(*, shop_id: int, sku: str) -> Sku:
 
 def set_stock(*, actor: Actor, sku: str, stock: int | None = None, stock_delta: int | None = None) -> Sku:
     if (stock is None) == (stock_delta is None):
-        raise ValidationFailed(field="stock", message="give exactly one of stock or stock_delta")
+        raise ValidationFailed(field="stock", message=_("give exactly one of stock or stock_delta"))
     if actor.shop_id is None:
         raise NotFound(what="SKU")
     with transaction.atomic():
@@ -55,7 +58,8 @@ def set_stock(*, actor: Actor, sku: str, stock: int | None = None, stock_delta: 
         if new_stock < 0 or new_stock < row.reserved:
             raise ValidationFailed(
                 field="stock",
-                message=f"stock would be {new_stock}, below zero or below the {row.reserved} reserved",
+                message=_("stock would be %(stock)s, below zero or below the %(reserved)s reserved")
+                % {"stock": new_stock, "reserved": row.reserved},
             )
         row.stock = new_stock
         row.updated_at = clock.now()

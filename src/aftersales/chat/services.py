@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from aftersales.chat.cards import Card
 from aftersales.chat.models import Conversation, Message, ReplyTemplate
@@ -52,7 +54,9 @@ def _order_for(actor: Actor, order_sn: str) -> Order:
 def post_message(*, actor: Actor, order_sn: str, text: str) -> Message:
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
-        raise ValidationFailed(field="text", message=f"a message has 1 to {MAX_TEXT} characters")
+        raise ValidationFailed(
+            field="text", message=_("a message has 1 to %(max)s characters") % {"max": MAX_TEXT}
+        )
     order = _order_for(actor, order_sn)
     now = clock.now()
     conversation = conversation_for(shop_id=order.shop_id, order_id=order.pk, at=now)
@@ -104,27 +108,32 @@ def save_template(*, actor: Actor, name: str, body: str) -> ReplyTemplate:
         raise NotFound(what="shop")
     name, body = name.strip(), body.strip()
     if not name or not body:
-        raise ValidationFailed(field="body", message="a template needs a name and a body")
+        raise ValidationFailed(field="body", message=_("a template needs a name and a body"))
     try:
         parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(body) if f is not None]
     except ValueError as exc:
         raise ValidationFailed(
-            field="body", message=f"unbalanced braces ({exc}); write {{{{ or }}}} for a brace itself"
+            field="body", message=_("unbalanced braces; write {{ or }} for a brace itself")
         ) from exc
     unknown = {f for f, _, _ in parsed} - set(PLACEHOLDERS)
     if unknown:
         raise ValidationFailed(
             field="body",
-            message=f"unknown placeholders {sorted(unknown)}; use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
+            message=_("unknown placeholders %(unknown)s; use %(known)s")
+            % {"unknown": _braced(sorted(unknown)), "known": _braced(PLACEHOLDERS)},
         )
     if any(spec or conv for _, spec, conv in parsed):
         raise ValidationFailed(
-            field="body", message="write a placeholder as {name}, without a format or conversion"
+            field="body", message=_("write a placeholder as {name}, without a format or conversion")
         )
-    template, _ = ReplyTemplate.objects.update_or_create(
+    template, _created = ReplyTemplate.objects.update_or_create(
         shop_id=actor.shop_id, name=name, defaults={"body": body, "created_at": clock.now()}
     )
     return template
+
+
+def _braced(names: Iterable[str]) -> str:
+    return ", ".join("{" + name + "}" for name in names)
 
 
 def templates(*, actor: Actor) -> list[ReplyTemplate]:

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aftersales.api.pages_only.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "aftersales.api.unrouted.UnroutedMiddleware",
     "aftersales.api.idempotency.IdempotencyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "aftersales.api.pages_only.CsrfViewMiddleware",

@@ -68,6 +68,27 @@ class NotFound(DomainError):
         }
 
 
+class NoSuchPath(NotFound):
+    """A path the API does not have (``path``), answered as any other ``not_found``."""
+
+    def detail(self) -> str:
+        return _("The API has no %(path)s; its paths are listed at /api/v1/docs.") % {
+            "path": self.params.get("path", "")
+        }
+
+
+class MethodNotAllowed(DomainError):
+    code = "method_not_allowed"
+    status = 405
+    title = gettext_lazy("Method not allowed")
+
+    def detail(self) -> str:
+        return _("%(method)s is not accepted here; this path takes %(allowed)s.") % {
+            "method": self.params.get("method", ""),
+            "allowed": ", ".join(self.params.get("allowed_methods", [])),
+        }
+
+
 NOT_FOUND_WHAT = {
     "order": gettext_lazy("order"),
     "SKU": gettext_lazy("SKU"),

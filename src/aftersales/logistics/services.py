@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import transitions as t
 from aftersales.cases.deadlines import RETURN_DELIVERED_HOURS
@@ -35,7 +36,10 @@ def record_carrier_event(
     if actor.role != PLATFORM:
         raise Forbidden(role=actor.role, allowed_roles=[PLATFORM])
     if status not in STATUSES:
-        raise ValidationFailed(field="status", message=f"status must be one of {', '.join(STATUSES)}")
+        raise ValidationFailed(
+            field="status",
+            message=_("status must be one of %(statuses)s") % {"statuses": ", ".join(STATUSES)},
+        )
     validate_tracking_no(carrier, tracking_no)
     when = at or clock.now()
     touched: list[int] = []

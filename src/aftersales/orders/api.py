@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from aftersales.api.auth import actor_of, require
@@ -82,7 +83,9 @@ def _aware(value: datetime | None) -> datetime | None:
     from aftersales.core.errors import ValidationFailed
 
     if value is not None and value.tzinfo is None:
-        raise ValidationFailed(field="time", message="times need an offset, e.g. 2026-11-15T10:00:00+08:00")
+        raise ValidationFailed(
+            field="time", message=_("times need an offset, e.g. 2026-11-15T10:00:00+08:00")
+        )
     return value
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, NotRequired
 
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from typing_extensions import TypedDict
 
 from aftersales.cases import transitions as t
 from aftersales.cases.reasons import REASONS
 from aftersales.core.errors import ValidationFailed
+from aftersales.core.field_errors import field_message
 from aftersales.orders.services import check_order_facts
 from aftersales.orders.shapes import OrderLine, Receiver
 
@@ -22,7 +25,10 @@ class BadLine(ValidationFailed):
     """A bad line: its number and what is wrong with it."""
 
     def detail(self) -> str:
-        return f"line {self.params['line']}: {self.params['message']}"
+        return _("line %(line)s: %(message)s") % {
+            "line": self.params["line"],
+            "message": self.params["message"],
+        }
 
 
 class CaseItemShape(BaseModel):
@@ -47,14 +53,14 @@ class CaseShape(BaseModel):
     @classmethod
     def _known_state(cls, value: str) -> str:
         if value not in t.STATES:
-            raise ValueError(f"unknown state {value!r}")
+            raise ValueError(_("unknown state '%(state)s'") % {"state": value})
         return value
 
     @field_validator("reason_code")
     @classmethod
     def _known_reason(cls, value: str) -> str:
         if value not in REASONS:
-            raise ValueError(f"unknown reason_code {value!r}")
+            raise ValueError(_("unknown reason_code '%(reason_code)s'") % {"reason_code": value})
         return value
 
 
@@ -87,7 +93,7 @@ def parse_line(number: int, raw: str | bytes) -> Line:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise BadLine(line=number, message=f"{where}: {first['msg']}") from exc
+        raise BadLine(line=number, message=f"{where}: {_message(first)}") from exc
     try:
         # The same facts an order created over HTTP must satisfy.
         check_order_facts(
@@ -102,13 +108,21 @@ def parse_line(number: int, raw: str | bytes) -> Line:
     return line
 
 
+def _message(error: ErrorDetails) -> str:
+    """The message of a check of this module that refused the value, or the schema's check in words."""
+    refused = error.get("ctx", {}).get("error")
+    if error["type"] == "value_error" and isinstance(refused, ValueError):
+        return str(refused)
+    return field_message(dict(error))
+
+
 def _check_cases(number: int, line: Line, cases: list[CaseShape]) -> None:
     stamps = [x for c in cases for x in (c.created_at, c.updated_at, c.deadline_at)]
     if any(stamp is not None and stamp.tzinfo is None for stamp in stamps):
-        raise BadLine(line=number, message="times need an offset, e.g. +08:00")
+        raise BadLine(line=number, message=_("times need an offset, e.g. +08:00"))
     ordered = {i.sku: i.qty for i in line["items"]}
     for case in cases:
         if any(ordered.get(ci.sku, 0) < ci.qty for ci in case.items):
-            raise BadLine(line=number, message="a case names more of a SKU than the order has")
+            raise BadLine(line=number, message=_("a case names more of a SKU than the order has"))
         if case.state == t.CLOSED and case.close_reason not in t.CLOSE_REASONS:
-            raise BadLine(line=number, message="a closed case needs a close_reason")
+            raise BadLine(line=number, message=_("a closed case needs a close_reason"))

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Buyer, Shop
 from aftersales.catalog.models import Sku
@@ -138,7 +139,7 @@ class _Loader:
         )
         items: list[Row] = []
         with_cases: list[OrderCases] = []
-        for shop_id, (_, line) in zip(shop_ids, parsed, strict=True):
+        for shop_id, (_number, line) in zip(shop_ids, parsed, strict=True):
             order_id = order_ids[line["order_sn"]]
             items += self._item_rows(shop_id, order_id, line)
             if line.get("cases"):
@@ -162,7 +163,7 @@ class _Loader:
         shops = self.shops
         for number, line in parsed:
             if line["shop"] not in shops:
-                raise BadLine(line=number, message=f"unknown shop {line['shop']!r}")
+                raise BadLine(line=number, message=_("unknown shop '%(shop)s'") % {"shop": line["shop"]})
         return [shops[line["shop"]] for _, line in parsed]
 
     def _ensure_buyers(self, cursor: CursorWrapper, wanted: set[str], now: datetime) -> None:
@@ -179,11 +180,11 @@ class _Loader:
 
     def _ensure_skus(self, cursor: CursorWrapper, parsed: Parsed, shop_ids: list[int], now: datetime) -> None:
         wanted: dict[tuple[int, str], int] = {}
-        for shop_id, (_, line) in zip(shop_ids, parsed, strict=True):
+        for shop_id, (_number, line) in zip(shop_ids, parsed, strict=True):
             for i in line["items"]:
                 wanted.setdefault((shop_id, i.sku), i.unit_price_fen)
         missing = [key for key in wanted if key not in self.skus]
-        for shop_id in sorted({shop for shop, _ in missing}):
+        for shop_id in sorted({shop for shop, _sku in missing}):
             codes = [sku for shop, sku in missing if shop == shop_id]
             found: dict[str, int] = dict(
                 select_in(cursor, Sku, ("sku", "id"), "sku", codes, also=("shop_id", shop_id))
@@ -203,7 +204,9 @@ def _refuse_repeated_orders(parsed: Parsed) -> None:
     seen: set[str] = set()
     for number, line in parsed:
         if line["order_sn"] in seen:
-            raise BadLine(line=number, message=f"order {line['order_sn']} appears twice")
+            raise BadLine(
+                line=number, message=_("order %(order_sn)s appears twice") % {"order_sn": line["order_sn"]}
+            )
         seen.add(line["order_sn"])
 
 
@@ -214,7 +217,8 @@ def _refuse_known_orders(parsed: Parsed) -> None:
         existing = {sn for (sn,) in select_in(cursor, Order, ("order_sn",), "order_sn", sns)}
     for number, line in parsed:
         if line["order_sn"] in existing:
-            raise BadLine(line=number, message=f"order {line['order_sn']} already exists")
+            message = _("Order %(order_sn)s already exists.") % {"order_sn": line["order_sn"]}
+            raise BadLine(line=number, message=message)
 
 
 def read_json_lines(path: str) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Buyer
 from aftersales.accounts.services import ensure_buyer
@@ -68,7 +69,9 @@ def create_order(
         skus = {s.sku: s for s in Sku.objects.filter(shop_id=actor.shop_id, sku__in=[i.sku for i in items])}
         missing = sorted({i.sku for i in items} - skus.keys())
         if missing:
-            raise ValidationFailed(field="items", message=f"unknown SKU in this shop: {', '.join(missing)}")
+            raise ValidationFailed(
+                field="items", message=_("unknown SKU in this shop: %(skus)s") % {"skus": ", ".join(missing)}
+            )
         buyer: Buyer = ensure_buyer(buyer_id)
         try:
             with transaction.atomic():
@@ -134,29 +137,30 @@ def check_order_facts(
         or (signed_at is not None and signed_at.tzinfo is None)
     ):
         raise ValidationFailed(
-            field="paid_at", message="times need an offset, e.g. 2026-11-15T10:00:00+08:00"
+            field="paid_at", message=_("times need an offset, e.g. 2026-11-15T10:00:00+08:00")
         )
     if not items:
-        raise ValidationFailed(field="items", message="an order needs at least one item")
+        raise ValidationFailed(field="items", message=_("an order needs at least one item"))
     if len(items) > 1 and len({i.sku for i in items}) != len(items):
         raise ValidationFailed(
-            field="items", message="each SKU appears once per order; add up the quantities"
+            field="items", message=_("each SKU appears once per order; add up the quantities")
         )
     goods = 0
     for i in items:
         if i.qty <= 0 or i.unit_price_fen < 0:
             raise ValidationFailed(
-                field="items", message="quantities must be positive and prices not negative"
+                field="items", message=_("quantities must be positive and prices not negative")
             )
         goods += i.qty * i.unit_price_fen
     if freight_fen < 0 or paid_fen < freight_fen or paid_fen > goods + freight_fen:
         raise ValidationFailed(
-            field="paid_fen", message="paid_fen must be between freight_fen and the goods total plus freight"
+            field="paid_fen",
+            message=_("paid_fen must be between freight_fen and the goods total plus freight"),
         )
     if shipped_at and shipped_at < paid_at:
-        raise ValidationFailed(field="shipped_at", message="an order cannot ship before it is paid")
+        raise ValidationFailed(field="shipped_at", message=_("an order cannot ship before it is paid"))
     if signed_at and (signed_at < paid_at or (shipped_at and signed_at < shipped_at)):
-        raise ValidationFailed(field="signed_at", message="an order cannot be signed for before it ships")
+        raise ValidationFailed(field="signed_at", message=_("an order cannot be signed for before it ships"))
 
 
 def _own_order_for_update(actor: Actor, order_sn: str) -> Order:
@@ -176,9 +180,9 @@ def ship_order(
         order = _own_order_for_update(actor, order_sn)
         when = at or clock.now()
         if order.shipped_at is not None:
-            raise ValidationFailed(field="order_sn", message="this order has already shipped")
+            raise ValidationFailed(field="order_sn", message=_("this order has already shipped"))
         if when < order.paid_at:
-            raise ValidationFailed(field="at", message="an order cannot ship before it is paid")
+            raise ValidationFailed(field="at", message=_("an order cannot ship before it is paid"))
         order.shipped_at, order.carrier, order.tracking_no = when, carrier, tracking_no
         order.save(update_fields=["shipped_at", "carrier", "tracking_no"])
         return order
@@ -189,11 +193,11 @@ def sign_order(*, actor: Actor, order_sn: str, at: datetime | None = None) -> Or
         order = _own_order_for_update(actor, order_sn)
         when = at or clock.now()
         if order.shipped_at is None:
-            raise ValidationFailed(field="order_sn", message="an order must ship before it is signed for")
+            raise ValidationFailed(field="order_sn", message=_("an order must ship before it is signed for"))
         if order.signed_at is not None:
-            raise ValidationFailed(field="order_sn", message="this order has already been signed for")
+            raise ValidationFailed(field="order_sn", message=_("this order has already been signed for"))
         if when < order.shipped_at:
-            raise ValidationFailed(field="at", message="an order cannot be signed for before it ships")
+            raise ValidationFailed(field="at", message=_("an order cannot be signed for before it ships"))
         order.signed_at = when
         order.save(update_fields=["signed_at"])
         return order

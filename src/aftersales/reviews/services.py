@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from aftersales.cases.models import AfterSale
 from aftersales.cases.services.common import save_note, visible_to
@@ -87,7 +88,9 @@ def evaluate(
 def _check_score(score: object) -> None:
     if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
         raise ValidationFailed(
-            field="score", message=f"score must be a whole number from {MIN_SCORE} to {MAX_SCORE}"
+            field="score",
+            message=_("score must be a whole number from %(min)s to %(max)s")
+            % {"min": MIN_SCORE, "max": MAX_SCORE},
         )
 
 
@@ -96,7 +99,9 @@ def _check_tags(tags: Sequence[str]) -> list[str]:
     unknown = [tag for tag in tags if tag not in TAGS]
     if unknown:
         raise ValidationFailed(
-            field="tags", message=f"unknown tag {unknown[0]!r}; tags are {', '.join(TAGS)}"
+            field="tags",
+            message=_("unknown tag '%(tag)s'; tags are %(tags)s")
+            % {"tag": unknown[0], "tags": ", ".join(TAGS)},
         )
     return list(dict.fromkeys(tags))
 
@@ -104,7 +109,9 @@ def _check_tags(tags: Sequence[str]) -> list[str]:
 def _check_comment(comment: str) -> str:
     comment = comment.strip()
     if len(comment) > MAX_COMMENT:
-        raise ValidationFailed(field="comment", message=f"a comment has at most {MAX_COMMENT} characters")
+        raise ValidationFailed(
+            field="comment", message=_("a comment has at most %(max)s characters") % {"max": MAX_COMMENT}
+        )
     return comment
 
 

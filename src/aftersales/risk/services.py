@@ -4,6 +4,7 @@ alone reopens it."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.actors import PLATFORM, Actor
@@ -39,7 +40,7 @@ def reopen_entry(*, actor: Actor, order_sn: str, note: str) -> Order:
     if actor.role != PLATFORM:
         raise Forbidden(role=actor.role, allowed_roles=[PLATFORM])
     if not note.strip():
-        raise ValidationFailed(field="note", message="say why the entry is reopened")
+        raise ValidationFailed(field="note", message=_("say why the entry is reopened"))
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(order_sn=order_sn).first()
         if order is None:

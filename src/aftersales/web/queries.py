@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aftersales.cases import queries as case_queries
 from aftersales.cases import transitions as t
@@ -59,7 +60,7 @@ def finished(actor: Actor, f: case_queries.QueueFilter) -> tuple[list[AfterSale]
         qs = qs.filter(order_sn=f.order_sn)
     if f.cursor:
         if not f.cursor.isdigit():
-            raise ValidationFailed(field="cursor", message="cursor is not one this page gave out")
+            raise ValidationFailed(field="cursor", message=_("cursor is not one this page gave out"))
         qs = qs.filter(id__lt=int(f.cursor))
     page = list(qs.order_by("-id")[: f.limit + 1])
     more = len(page) > f.limit

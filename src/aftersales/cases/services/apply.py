@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
@@ -82,17 +83,24 @@ def apply(application: Application, *, actor: Actor) -> AfterSale:
 
 def _check_shape(a: Application) -> None:
     if a.type not in t.TYPES:
-        raise e.ValidationFailed(field="type", message=f"type must be one of {', '.join(t.TYPES)}")
+        raise e.ValidationFailed(
+            field="type", message=_("type must be one of %(types)s") % {"types": ", ".join(t.TYPES)}
+        )
     if a.reason_code not in REASONS:
-        raise e.ValidationFailed(field="reason_code", message=f"unknown reason_code {a.reason_code!r}")
+        raise e.ValidationFailed(
+            field="reason_code",
+            message=_("unknown reason_code '%(reason_code)s'") % {"reason_code": a.reason_code},
+        )
     if not a.items:
-        raise e.ValidationFailed(field="items", message="name at least one item")
+        raise e.ValidationFailed(field="items", message=_("name at least one item"))
     if len({i.sku for i in a.items}) != len(a.items):
-        raise e.ValidationFailed(field="items", message="each SKU appears once; add up the quantities")
+        raise e.ValidationFailed(field="items", message=_("each SKU appears once; add up the quantities"))
     if any(i.qty <= 0 for i in a.items):
-        raise e.ValidationFailed(field="items", message="quantities must be positive")
+        raise e.ValidationFailed(field="items", message=_("quantities must be positive"))
     if len(a.evidence) > MAX_EVIDENCE or any(not u.startswith(("https://", "http://")) for u in a.evidence):
-        raise e.ValidationFailed(field="evidence", message=f"up to {MAX_EVIDENCE} http(s) URLs")
+        raise e.ValidationFailed(
+            field="evidence", message=_("up to %(max)s http(s) URLs") % {"max": MAX_EVIDENCE}
+        )
 
 
 def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
@@ -108,7 +116,9 @@ def _apply_locked(a: Application, actor: Actor) -> AfterSale | _Abuse:
     lines = _order_lines(order, order_lines, a.items)
     exchange_sku = a.exchange_sku if a.type == t.EXCHANGE else None
     if exchange_sku and not Sku.objects.filter(shop_id=order.shop_id, sku=exchange_sku).exists():
-        raise e.ValidationFailed(field="exchange_sku", message=f"this shop has no SKU {exchange_sku}")
+        raise e.ValidationFailed(
+            field="exchange_sku", message=_("this shop has no SKU %(sku)s") % {"sku": exchange_sku}
+        )
     now = clock.now()
     reason = REASONS[a.reason_code]
     requested_fen = sum(line.paid_fen * req.qty // line.qty for line, req in lines)
@@ -165,10 +175,16 @@ def _order_lines(
     for req in items:
         line = by_sku.get(req.sku)
         if line is None:
-            raise e.ValidationFailed(field="items", message=f"SKU {req.sku} is not in order {order.order_sn}")
+            raise e.ValidationFailed(
+                field="items",
+                message=_("SKU %(sku)s is not in order %(order_sn)s")
+                % {"sku": req.sku, "order_sn": order.order_sn},
+            )
         if req.qty > line.qty:
             raise e.ValidationFailed(
-                field="items", message=f"{req.qty} × {req.sku} asked, but the order has {line.qty}"
+                field="items",
+                message=_("%(qty)s × %(sku)s asked, but the order has %(ordered)s")
+                % {"qty": req.qty, "sku": req.sku, "ordered": line.qty},
             )
         lines.append((line, req))
     return lines

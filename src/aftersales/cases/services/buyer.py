@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import policy
 from aftersales.cases import transitions as t
@@ -44,11 +45,16 @@ def reapply(
 ) -> AfterSale:
     """Change the rejected application and put it before the merchant again; it stays the same application."""
     if reason_code is not None and reason_code not in REASONS:
-        raise ValidationFailed(field="reason_code", message=f"unknown reason_code {reason_code!r}")
+        raise ValidationFailed(
+            field="reason_code",
+            message=_("unknown reason_code '%(reason_code)s'") % {"reason_code": reason_code},
+        )
     if evidence is not None and (
         len(evidence) > MAX_EVIDENCE or any(not u.startswith(("https://", "http://")) for u in evidence)
     ):
-        raise ValidationFailed(field="evidence", message=f"up to {MAX_EVIDENCE} http(s) URLs")
+        raise ValidationFailed(
+            field="evidence", message=_("up to %(max)s http(s) URLs") % {"max": MAX_EVIDENCE}
+        )
     with transaction.atomic():
         case = load_for_action(case_id, actor, "reapply", version)
         t.edge_for(case.state, "reapply", case.type, actor.role)  # the state first, then the new amounts
@@ -82,7 +88,7 @@ def escalate(case_id: int, *, actor: Actor, reason: str = "", version: int | Non
     """平台介入: the buyer asks the platform to judge a rejection; the platform may step in on its own."""
     reason = reason.strip()
     if actor.role == "buyer" and not reason:
-        raise ValidationFailed(field="reason", message="tell the platform why you disagree")
+        raise ValidationFailed(field="reason", message=_("tell the platform why you disagree"))
     with transaction.atomic():
         case = load_for_action(case_id, actor, "escalate", version)
         transition(case, "escalate", actor=actor, at=clock.now(), data={"reason": reason})
@@ -101,7 +107,8 @@ def ship_return(
     validate_tracking_no(carrier, tracking_no)
     if not 0 <= freight_fen <= MAX_RETURN_FREIGHT_FEN:
         raise ValidationFailed(
-            field="freight_fen", message=f"return freight must be between 0 and {MAX_RETURN_FREIGHT_FEN} fen"
+            field="freight_fen",
+            message=_("return freight must be between 0 and %(max)s fen") % {"max": MAX_RETURN_FREIGHT_FEN},
         )
     with transaction.atomic():
         # The return parcel entered before (a corrected tracking number), read with the case.

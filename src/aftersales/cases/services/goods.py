@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseItem
@@ -35,11 +36,14 @@ def propose_reship(proposal: Proposal, *, actor: Actor) -> AfterSale:
     if actor.role != MERCHANT or actor.shop_id is None:
         raise e.Forbidden(role=actor.role, allowed_roles=[MERCHANT], action="propose_reship")
     if proposal.reason_code not in REASONS:
-        raise e.ValidationFailed(field="reason_code", message=f"unknown reason_code {proposal.reason_code!r}")
+        raise e.ValidationFailed(
+            field="reason_code",
+            message=_("unknown reason_code '%(reason_code)s'") % {"reason_code": proposal.reason_code},
+        )
     if not proposal.items or any(qty <= 0 for _, qty in proposal.items):
-        raise e.ValidationFailed(field="items", message="name at least one item with a positive quantity")
+        raise e.ValidationFailed(field="items", message=_("name at least one item with a positive quantity"))
     if len({sku for sku, _ in proposal.items}) != len(proposal.items):
-        raise e.ValidationFailed(field="items", message="each SKU appears once; add up the quantities")
+        raise e.ValidationFailed(field="items", message=_("each SKU appears once; add up the quantities"))
     with transaction.atomic():
         order = (
             Order.objects.select_for_update()
@@ -56,7 +60,9 @@ def propose_reship(proposal: Proposal, *, actor: Actor) -> AfterSale:
             line = lines.get(sku)
             if line is None or qty > line.qty:
                 raise e.ValidationFailed(
-                    field="items", message=f"{qty} × {sku} is more than order {order.order_sn} has"
+                    field="items",
+                    message=_("%(qty)s × %(sku)s is more than order %(order_sn)s has")
+                    % {"qty": qty, "sku": sku, "order_sn": order.order_sn},
                 )
         open_case = (
             CaseItem.objects.filter(order_item__in=[lines[s] for s, _ in proposal.items])
@@ -93,7 +99,7 @@ def _address(address: dict[str, Any] | None, order: Order) -> dict[str, str]:
         return {"name": order.receiver_name, "phone": order.receiver_phone, "address": order.receiver_address}
     cleaned = {k: str(address.get(k, "")).strip() for k in ("name", "phone", "address")}
     if not all(cleaned.values()):
-        raise e.ValidationFailed(field="address", message="an address needs name, phone and address")
+        raise e.ValidationFailed(field="address", message=_("an address needs name, phone and address"))
     return cleaned
 
 

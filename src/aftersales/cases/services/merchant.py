@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
@@ -23,7 +24,7 @@ def _clean_address(address: dict[str, Any] | None) -> dict[str, str] | None:
     cleaned = {k: str(address.get(k, "")).strip() for k in ADDRESS_FIELDS}
     if not all(cleaned.values()):
         raise ValidationFailed(
-            field="return_address", message="a return address needs name, phone and address"
+            field="return_address", message=_("a return address needs name, phone and address")
         )
     return cleaned
 
@@ -39,7 +40,7 @@ def agree(
             address = _clean_address(return_address) or _clean_address(case.shop.default_return_address)
             if address is None:
                 raise ValidationFailed(
-                    field="return_address", message="give a return address; the shop has no default one"
+                    field="return_address", message=_("give a return address; the shop has no default one")
                 )
             case.return_address = address
             data["return_address"] = address
@@ -50,7 +51,7 @@ def agree(
 def reject(case_id: int, *, actor: Actor, reason: str, version: int | None = None) -> AfterSale:
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed(field="reason", message="a rejection needs a reason the buyer can read")
+        raise ValidationFailed(field="reason", message=_("a rejection needs a reason the buyer can read"))
     with transaction.atomic():
         case = load_for_action(case_id, actor, "reject", version)
         transition(case, "reject", actor=actor, at=clock.now(), data={"reason": reason})
@@ -68,7 +69,7 @@ def receive_return(
 ) -> AfterSale:
     note = note.strip()
     if not accept and not note:
-        raise ValidationFailed(field="note", message="refusing a returned parcel needs a reason")
+        raise ValidationFailed(field="note", message=_("refusing a returned parcel needs a reason"))
     with transaction.atomic():
         case = load_for_action(case_id, actor, "receive_return", version)
         action = "receive_return:accept" if accept else "receive_return:refuse"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale
@@ -30,7 +31,7 @@ def record_refund_outcome(
 ) -> RefundOutcome:
     """Idempotent: a refund that already succeeded ignores any later report, so it is paid once."""
     if status not in OUTCOMES:
-        raise ValidationFailed(field="status", message="status must be succeeded or failed")
+        raise ValidationFailed(field="status", message=_("status must be succeeded or failed"))
     with transaction.atomic():
         # The refund's case and then the refund, each locked (lock order: case first), in one round trip.
         case_q = rows.query_where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases.models import AfterSale
 from aftersales.cases.services.common import load_for_action, restock_alert_on_shortage, transition
@@ -15,10 +16,15 @@ DECISIONS = ("refund", "reject", "return", "reship")
 
 def decide(case_id: int, *, actor: Actor, decision: str, note: str, version: int | None = None) -> AfterSale:
     if decision not in DECISIONS:
-        raise ValidationFailed(field="decision", message=f"decision must be one of {', '.join(DECISIONS)}")
+        raise ValidationFailed(
+            field="decision",
+            message=_("decision must be one of %(decisions)s") % {"decisions": ", ".join(DECISIONS)},
+        )
     note = note.strip()
     if not note:
-        raise ValidationFailed(field="note", message="a platform decision needs a note both sides can read")
+        raise ValidationFailed(
+            field="note", message=_("a platform decision needs a note both sides can read")
+        )
     with restock_alert_on_shortage(case_id), transaction.atomic():
         case = load_for_action(case_id, actor, "decide", version)
         if decision == "refund":
