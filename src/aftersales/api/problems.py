@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -11,6 +13,8 @@ from aftersales.core.errors import DomainError, NotFound, Unauthenticated, Valid
 from aftersales.core.field_errors import field_message
 
 PROBLEM = "application/problem+json"
+
+log = logging.getLogger("aftersales.api")
 
 
 def problem_response(error: DomainError) -> HttpResponse:
@@ -58,6 +62,15 @@ def install(api: Any) -> None:
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem_response(NotFound())
+
+    def _cannot_hold(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A value the schemas let through that a column cannot hold (each number a request may carry has a
+        # bound below it: ``core.bounds``). What it was written in is rolled back with its transaction.
+        log.warning("%s %s: a value the database cannot hold: %s", request.method, request.path, exc)
+        return problem_response(ValidationFailed(message=_("A value is too large to be stored.")))
+
+    api.add_exception_handler(DataError, _cannot_hold)
+    api.add_exception_handler(OverflowError, _cannot_hold)
 
     @api.exception_handler(DomainError)
     def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from pydantic import BaseModel
 
 from aftersales.api.auth import actor_of, require
@@ -16,15 +16,19 @@ from aftersales.cases import queries, services, views
 from aftersales.cases.evidence import evidence as case_evidence
 from aftersales.core import clock
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
+from aftersales.core.bounds import MAX_ID, AskedFen, Fen, Qty, Version
 from aftersales.core.errors import ValidationFailed
 from aftersales.orders.shapes import Receiver
+
+# A case's id in a path: an id past what the key column holds is refused as bad input, not looked up.
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 router = Router(tags=["after-sales"])
 
 
 class ItemIn(Schema):
     sku: str = Field(min_length=1, max_length=64)
-    qty: int = Field(ge=1)
+    qty: Qty
 
 
 class ApplyIn(Schema):
@@ -32,7 +36,7 @@ class ApplyIn(Schema):
     type: Literal["refund_only", "return_refund", "exchange", "reship"]
     reason_code: str = Field(min_length=1, max_length=32)
     items: list[ItemIn] = Field(min_length=1, max_length=100)
-    refund_fen: int | None = None  # policy rule 7 checks it: amount_exceeds_refundable
+    refund_fen: AskedFen | None = None  # policy rule 7 checks it: amount_exceeds_refundable
     exchange_sku: str | None = Field(None, max_length=64)
     description: str = Field("", max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=9)
@@ -40,7 +44,7 @@ class ApplyIn(Schema):
 
 
 class VersionIn(Schema):
-    version: int | None = Field(None, ge=0)
+    version: Version | None = None
 
 
 class AgreeIn(VersionIn):
@@ -68,7 +72,7 @@ class NoteIn(VersionIn):
 
 class ReapplyIn(VersionIn):
     reason_code: str | None = Field(None, max_length=32)
-    refund_fen: int | None = None  # policy rule 7 checks it: amount_exceeds_refundable
+    refund_fen: AskedFen | None = None  # policy rule 7 checks it: amount_exceeds_refundable
     description: str | None = Field(None, max_length=2000)
     evidence: list[str] | None = Field(None, max_length=9)
 
@@ -80,7 +84,7 @@ class EscalateIn(VersionIn):
 class ShipReturnIn(VersionIn):
     carrier: str = Field(min_length=1, max_length=16)
     tracking_no: str = Field(min_length=1, max_length=64)
-    freight_fen: int = Field(0, ge=0)
+    freight_fen: Fen = 0
 
 
 class DecideIn(VersionIn):
@@ -239,30 +243,30 @@ def list_cases(request: HttpRequest, q: Query[QueueQuery]) -> HttpResponse:
 
 
 @router.get("/after-sales/{case_id}", response=CaseOut)
-def get_case(request: HttpRequest, case_id: int) -> HttpResponse:
+def get_case(request: HttpRequest, case_id: CaseId) -> HttpResponse:
     return _view(request, case_id)
 
 
 @router.get("/after-sales/{case_id}/events", response=EventPage)
-def list_events(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def list_events(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
     return {"items": queries.events(case_id, actor_of(request)), "next_cursor": None}
 
 
 @router.post("/after-sales/{case_id}/agree", response=CaseOut)
-def agree(request: HttpRequest, case_id: int, body: AgreeIn) -> HttpResponse:
+def agree(request: HttpRequest, case_id: CaseId, body: AgreeIn) -> HttpResponse:
     address = body.return_address.model_dump() if body.return_address else None
     services.agree(case_id, actor=actor_of(request), version=body.version, return_address=address)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/reject", response=CaseOut)
-def reject(request: HttpRequest, case_id: int, body: RejectIn) -> HttpResponse:
+def reject(request: HttpRequest, case_id: CaseId, body: RejectIn) -> HttpResponse:
     services.reject(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/receive_return", response=CaseOut)
-def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) -> HttpResponse:
+def receive_return(request: HttpRequest, case_id: CaseId, body: ReceiveReturnIn) -> HttpResponse:
     services.receive_return(
         case_id,
         actor=actor_of(request),
@@ -275,13 +279,13 @@ def receive_return(request: HttpRequest, case_id: int, body: ReceiveReturnIn) ->
 
 
 @router.post("/after-sales/{case_id}/cancel", response=CaseOut)
-def cancel(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
+def cancel(request: HttpRequest, case_id: CaseId, body: VersionIn | None = None) -> HttpResponse:
     services.cancel(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/reapply", response=CaseOut)
-def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> HttpResponse:
+def reapply(request: HttpRequest, case_id: CaseId, body: ReapplyIn) -> HttpResponse:
     services.reapply(
         case_id,
         actor=actor_of(request),
@@ -295,13 +299,13 @@ def reapply(request: HttpRequest, case_id: int, body: ReapplyIn) -> HttpResponse
 
 
 @router.post("/after-sales/{case_id}/escalate", response=CaseOut)
-def escalate(request: HttpRequest, case_id: int, body: EscalateIn) -> HttpResponse:
+def escalate(request: HttpRequest, case_id: CaseId, body: EscalateIn) -> HttpResponse:
     services.escalate(case_id, actor=actor_of(request), reason=body.reason, version=body.version)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/ship_return", response=CaseOut)
-def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> HttpResponse:
+def ship_return(request: HttpRequest, case_id: CaseId, body: ShipReturnIn) -> HttpResponse:
     services.ship_return(
         case_id,
         actor=actor_of(request),
@@ -314,7 +318,7 @@ def ship_return(request: HttpRequest, case_id: int, body: ShipReturnIn) -> HttpR
 
 
 @router.post("/after-sales/{case_id}/decide", response=CaseOut)
-def decide(request: HttpRequest, case_id: int, body: DecideIn) -> HttpResponse:
+def decide(request: HttpRequest, case_id: CaseId, body: DecideIn) -> HttpResponse:
     require(request, PLATFORM, BUYER, MERCHANT)
     services.decide(
         case_id, actor=actor_of(request), decision=body.decision, note=body.note, version=body.version
@@ -323,13 +327,13 @@ def decide(request: HttpRequest, case_id: int, body: DecideIn) -> HttpResponse:
 
 
 @router.post("/after-sales/{case_id}/confirm", response=CaseOut)
-def confirm(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
+def confirm(request: HttpRequest, case_id: CaseId, body: VersionIn | None = None) -> HttpResponse:
     services.confirm(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/decline", response=CaseOut)
-def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> HttpResponse:
+def decline(request: HttpRequest, case_id: CaseId, body: NoteIn | None = None) -> HttpResponse:
     services.decline(
         case_id,
         actor=actor_of(request),
@@ -340,7 +344,7 @@ def decline(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> H
 
 
 @router.post("/after-sales/{case_id}/ship", response=CaseOut)
-def ship(request: HttpRequest, case_id: int, body: ShipIn) -> HttpResponse:
+def ship(request: HttpRequest, case_id: CaseId, body: ShipIn) -> HttpResponse:
     services.ship(
         case_id,
         actor=actor_of(request),
@@ -352,13 +356,13 @@ def ship(request: HttpRequest, case_id: int, body: ShipIn) -> HttpResponse:
 
 
 @router.post("/after-sales/{case_id}/confirm_received", response=CaseOut)
-def confirm_received(request: HttpRequest, case_id: int, body: VersionIn | None = None) -> HttpResponse:
+def confirm_received(request: HttpRequest, case_id: CaseId, body: VersionIn | None = None) -> HttpResponse:
     services.confirm_received(case_id, actor=actor_of(request), version=body.version if body else None)
     return _view(request, case_id)
 
 
 @router.post("/after-sales/{case_id}/refund_instead", response=CaseOut)
-def refund_instead(request: HttpRequest, case_id: int, body: NoteIn | None = None) -> HttpResponse:
+def refund_instead(request: HttpRequest, case_id: CaseId, body: NoteIn | None = None) -> HttpResponse:
     services.refund_instead(
         case_id,
         actor=actor_of(request),
@@ -369,7 +373,7 @@ def refund_instead(request: HttpRequest, case_id: int, body: NoteIn | None = Non
 
 
 @router.get("/after-sales/{case_id}/evidence", response=None)
-def evidence(request: HttpRequest, case_id: int, format: Literal["json", "html"] = "json") -> HttpResponse:
+def evidence(request: HttpRequest, case_id: CaseId, format: Literal["json", "html"] = "json") -> HttpResponse:
     record = case_evidence(case_id, actor_of(request))
     if format == "html":
         return render(request, "cases/evidence.html", {"record": record})

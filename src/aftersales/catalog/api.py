@@ -11,6 +11,7 @@ from aftersales.api.auth import require
 from aftersales.catalog import services
 from aftersales.catalog.models import Sku
 from aftersales.core.actors import MERCHANT
+from aftersales.core.bounds import Fen, Stock, StockDelta
 
 router = Router(tags=["catalogue"])
 
@@ -18,14 +19,14 @@ router = Router(tags=["catalogue"])
 class SkuIn(Schema):
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    price_fen: int = Field(ge=0)
-    stock: int = Field(ge=0)
+    price_fen: Fen
+    stock: Stock
     no_reason_return: bool = True
 
 
 class SkuPatch(Schema):
-    stock: int | None = Field(None, ge=0)
-    stock_delta: int | None = None
+    stock: Stock | None = None
+    stock_delta: StockDelta | None = None
 
 
 class SkuOut(Schema):

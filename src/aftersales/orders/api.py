@@ -13,6 +13,7 @@ from aftersales.api.auth import actor_of, require
 from aftersales.cases.queries import order_entry
 from aftersales.core import clock
 from aftersales.core.actors import MERCHANT, PLATFORM, Actor
+from aftersales.core.bounds import Fen
 from aftersales.orders import queries, services
 from aftersales.orders.shapes import OrderLine, Receiver
 from aftersales.risk.services import reopen_entry
@@ -25,8 +26,8 @@ class OrderIn(Schema):
     buyer_id: str = Field(min_length=1, max_length=64)
     receiver: Receiver
     items: list[OrderLine] = Field(min_length=1)
-    freight_fen: int = Field(0, ge=0)
-    paid_fen: int = Field(ge=0)
+    freight_fen: Fen = 0
+    paid_fen: Fen
     paid_at: datetime
     shipped_at: datetime | None = None
     carrier: str | None = None

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 
 from aftersales.cases import transitions as t
 from aftersales.cases.reasons import REASONS
+from aftersales.core.bounds import Fen, Qty
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.field_errors import field_message
 from aftersales.orders.services import check_order_facts
@@ -33,7 +34,7 @@ class BadLine(ValidationFailed):
 
 class CaseItemShape(BaseModel):
     sku: str
-    qty: int = Field(ge=1)
+    qty: Qty
 
 
 class CaseShape(BaseModel):
@@ -44,7 +45,7 @@ class CaseShape(BaseModel):
     close_reason: str = ""
     reason_code: str
     items: list[CaseItemShape] = Field(min_length=1)
-    refund_fen: int = Field(0, ge=0)
+    refund_fen: Fen = 0
     created_at: datetime
     updated_at: datetime | None = None
     deadline_at: datetime | None = None
@@ -72,8 +73,8 @@ class Line(TypedDict):
     buyer_id: Annotated[str, Field(min_length=1, max_length=64)]
     receiver: Receiver
     items: Annotated[list[OrderLine], Field(min_length=1)]
-    freight_fen: NotRequired[Annotated[int, Field(ge=0)]]
-    paid_fen: Annotated[int, Field(ge=0)]
+    freight_fen: NotRequired[Fen]
+    paid_fen: Fen
     paid_at: datetime
     shipped_at: NotRequired[datetime | None]
     carrier: NotRequired[str | None]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from aftersales.core.bounds import Fen, Qty
+
 
 class Receiver(BaseModel):
     """A person and an address goods are sent to: an order's receiver, or a return address."""
@@ -15,5 +17,5 @@ class Receiver(BaseModel):
 
 class OrderLine(BaseModel):
     sku: str = Field(min_length=1, max_length=64)
-    qty: int = Field(ge=1)
-    unit_price_fen: int = Field(ge=0)
+    qty: Qty
+    unit_price_fen: Fen

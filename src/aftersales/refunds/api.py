@@ -11,12 +11,13 @@ from ninja import Field, Router, Schema, Status
 from aftersales.api.auth import require
 from aftersales.cases.services import record_refund_outcome
 from aftersales.core.actors import PLATFORM, Actor
+from aftersales.core.bounds import RowId
 
 router = Router(tags=["payments"])
 
 
 class RefundEventIn(Schema):
-    refund_id: int
+    refund_id: RowId
     status: Literal["succeeded", "failed"]
     at: datetime | None = None
     reason: str = Field("", max_length=200)

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from aftersales.api.auth import actor_of, require
 from aftersales.cases import queries as cases
 from aftersales.cases import views as case_views
-from aftersales.cases.api import CaseOut, VersionIn
+from aftersales.cases.api import CaseId, CaseOut, VersionIn
 from aftersales.core.actors import PLATFORM
 from aftersales.reviews import queries, services
 from aftersales.reviews.models import MAX_COMMENT, MAX_SCORE, MIN_SCORE, TAGS
@@ -53,7 +53,7 @@ class Ranking(Schema):
 
 
 @router.post("/after-sales/{case_id}/evaluate", response=CaseOut)
-def evaluate(request: HttpRequest, case_id: int, body: EvaluateIn) -> dict[str, Any]:
+def evaluate(request: HttpRequest, case_id: CaseId, body: EvaluateIn) -> dict[str, Any]:
     actor = actor_of(request)
     services.evaluate(
         case_id,

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.cases.reasons import REASONS
+from aftersales.core.bounds import MAX_FEN, MAX_QTY, MAX_VERSION
 from aftersales.core.money import InvalidAmount, yuan_to_fen
 from aftersales.logistics.carriers import CARRIERS
 from aftersales.orders.models import OrderItem
@@ -35,11 +36,14 @@ def _yuan(value: str, *, required: bool) -> int | None:
             raise forms.ValidationError(_("Enter an amount in yuan."))
         return None
     try:
-        return yuan_to_fen(value)
+        fen = yuan_to_fen(value)
     except InvalidAmount as exc:
         raise forms.ValidationError(
             _("Enter an amount in yuan with at most two decimals, for example 19.90.")
         ) from exc
+    if fen > MAX_FEN:
+        raise forms.ValidationError(_("Enter an amount of at most %(yuan)s yuan.") % {"yuan": MAX_FEN // 100})
+    return fen
 
 
 def _lines(text: str) -> list[str]:
@@ -49,7 +53,7 @@ def _lines(text: str) -> list[str]:
 class VersionForm(forms.Form):
     """An action on a case, made against the version the page showed (a stale page is refused)."""
 
-    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=0, max_value=MAX_VERSION, widget=forms.HiddenInput)
 
 
 class AgreeForm(VersionForm):
@@ -177,6 +181,7 @@ class _ItemsMixin(forms.Form):
                 label=line.sku_code,
                 required=False,
                 min_value=0,
+                max_value=MAX_QTY,
                 initial=0,
                 widget=forms.NumberInput(attrs={"min": 0}),
             )

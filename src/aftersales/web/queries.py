@@ -18,6 +18,7 @@ from aftersales.cases.models import AfterSale
 from aftersales.chat import services as chat
 from aftersales.chat.models import Conversation, Message
 from aftersales.core.actors import BUYER, MERCHANT, PLATFORM, Actor
+from aftersales.core.bounds import MAX_ID
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.money import fen_to_yuan
 from aftersales.logistics.carriers import CARRIERS
@@ -59,7 +60,7 @@ def finished(actor: Actor, f: case_queries.QueueFilter) -> tuple[list[AfterSale]
     if f.order_sn:
         qs = qs.filter(order_sn=f.order_sn)
     if f.cursor:
-        if not f.cursor.isdigit():
+        if not f.cursor.isdigit() or int(f.cursor) > MAX_ID:
             raise ValidationFailed(field="cursor", message=_("cursor is not one this page gave out"))
         qs = qs.filter(id__lt=int(f.cursor))
     page = list(qs.order_by("-id")[: f.limit + 1])
