@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils import translation
+
 from aftersales.cases import services
 from aftersales.cases.models import AfterSale
 from aftersales.chat.models import Message
 from aftersales.logistics.models import Shipment
+from aftersales.web.forms import ShipReturnForm
 from tests.factories import make_order, sh
 from tests.web.conftest import Logins, page
 from tests.web.support import apply_case, fields, snapshot
@@ -271,3 +274,19 @@ def test_photo_links_must_be_web_addresses(world: Any, logins: Logins) -> None:
     assert response.status_code == 422
     assert "每个以 http:// 或 https:// 开头" in page(response)
     assert snapshot(case.pk) == before
+
+
+def test_a_carrier_is_named_in_the_page_language(world: Any, logins: Logins) -> None:
+    reship = apply_case(world, logins.buyer_actor, "reship", "missing_item", items=[("CABLE", 2, 1290)])
+    services.agree(reship.pk, actor=world.merchant)
+    services.ship(reship.pk, actor=world.merchant, carrier="ZTO", tracking_no="773312345678")
+
+    chinese = page(logins.buyer.get(f"/buyer/cases/{reship.pk}/"))
+    english = page(logins.buyer.get(f"/buyer/cases/{reship.pk}/", headers={"Accept-Language": "en"}))
+
+    assert "中通快递 (ZTO)" in chinese
+    assert "ZTO Express (ZTO)" in english and "中通快递" not in english
+    # and in the list of carriers a return is sent with
+    with translation.override("en"):
+        options = str(ShipReturnForm()["carrier"])
+    assert ">SF Express (SF)</option>" in options and "顺丰" not in options

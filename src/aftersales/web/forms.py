@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.cases.reasons import REASONS
@@ -17,8 +18,8 @@ from aftersales.reviews.models import MAX_COMMENT, MAX_SCORE, MIN_SCORE, TAGS
 from aftersales.web import labels
 
 
-def _carrier_choices() -> list[tuple[str, str]]:
-    return [("", "—"), *((c.code, f"{c.name} ({c.code})") for c in CARRIERS.values())]
+def _carrier_choices() -> list[tuple[str, Any]]:
+    return [("", "—"), *((c.code, format_lazy("{} ({})", c.label, c.code)) for c in CARRIERS.values())]
 
 
 def _reason_choices() -> list[tuple[str, Any]]:
