@@ -59,6 +59,30 @@ def test_metrics_refused_for_malformed_dates(client, world, path, field, value):
 
 
 @pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("params", "field", "value"),
+    [
+        ({"to": "9999-12-31"}, "to", "9999-12-31"),  # a day after it is no date
+        ({"to": "0001-01-01"}, "to", "0001-01-01"),  # nor are the 30 days before it
+        ({"from": "1999-12-31", "to": "2000-01-10"}, "from", "1999-12-31"),
+    ],
+)
+def test_metrics_refused_for_days_outside_the_calendar(client, world, path, params, field, value):
+    # when a date lies outside the days a report may name
+    response = _get(client, world.merchant_token, path, **params)
+
+    # then it is refused by name, in English and in Chinese
+    body = _problem(response, field)
+    assert body["detail"] == f"'{field}' must be a day from 2000-01-01 to 2099-12-31; got '{value}'."
+    chinese = _problem(_get(client, world.merchant_token, path, lang="zh-hans", **params), field)
+    assert (
+        "2000-01-01" in chinese["detail"]
+        and "2099-12-31" in chinese["detail"]
+        and "日期" in chinese["detail"]
+    )
+
+
+@pytest.mark.parametrize("path", PATHS)
 def test_metrics_refused_for_a_range_over_366_days(client, world, path):
     # given a merchant
     # when they ask for 2025-01-01 to 2026-01-02, which is 367 days

@@ -82,6 +82,8 @@ def test_bad_ranges_show_the_message_and_keep_the_typed_dates(logins: Logins, hi
         ({"from": "2026-11-12", "to": "2026-11-10"}, "晚于结束日期"),
         ({"from": "2026-13-01", "to": "2026-11-10"}, "YYYY-MM-DD"),
         ({"from": "2025-01-01", "to": "2026-11-10"}, "最多"),
+        ({"from": "9999-12-01", "to": "9999-12-31"}, "2099-12-31"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "2000-01-01"),
     ]
     for params, message in cases:
         response = logins.merchant.get("/workbench/dashboard/", params)

@@ -61,6 +61,10 @@ from aftersales.reviews.models import ServiceRating, smoothed_score
 from aftersales.timers.models import FIRED, OBSOLETE, Timer
 
 MAX_DAYS = 366
+# The days a report may name: a shop's history, with room on both sides (and a range a month before the first,
+# or a day after the last, still a date).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 DEFAULT_DAYS = 30
 TOP = 5
 MERCHANT_STATES = frozenset(state for state, who in t.WAITING_ON.items() if who == MERCHANT)
@@ -138,10 +142,15 @@ def _parse_day(field: str, value: str) -> date:
     try:
         if not _DATE.fullmatch(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         message = _("'%(field)s' must be a date written YYYY-MM-DD, such as 2026-11-01; got '%(value)s'.")
         raise ValidationFailed(field=field, message=message % {"field": field, "value": value}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        message = _("'%(field)s' must be a day from %(first)s to %(last)s; got '%(value)s'.")
+        values = {"field": field, "first": FIRST_DAY, "last": LAST_DAY, "value": value}
+        raise ValidationFailed(field=field, message=message % values)
+    return day
 
 
 def day_range(date_from: str | None, date_to: str | None, *, tz: ZoneInfo, now: datetime) -> DayRange:
