@@ -141,4 +141,25 @@ def test_a_value_the_database_cannot_hold_is_bad_input(
     body = {"sku": "NEW-2", "name": "新品", "price_fen": 100, "stock": 1}
     # then it is bad input in the caller's language, not a server error
     problem = assert_problem(scene["m"].post("/skus", body), 422, "validation_error")
-    assert problem["detail"] == "数值过大，无法保存。"
+    assert problem["detail"] == "数值超出可保存的范围。"
+
+
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:59:59+08:00", "0001-01-01T00:00:00-12:00", "1999-12-31T23:59:59+08:00"]
+)
+def test_times_outside_this_century_are_refused_by_name(scene: Any, at: str) -> None:
+    # an order paid then, a parcel's scan then, a refund settled then
+    order = {"order_sn": "FAR-1", "buyer_id": "buyer-far",
+             "receiver": {"name": "李四", "phone": "13900001111", "address": "北京市朝阳区 1 号"},
+             "items": [{"sku": "PHONE-CASE", "qty": 1, "unit_price_fen": 1990}],
+             "freight_fen": 0, "paid_fen": 1990, "paid_at": at}  # fmt: skip
+    problem = assert_problem(scene["m"].post("/orders", order), 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["paid_at"]
+    assert "2000-01-01" in problem["detail"] or "2100-01-01" in problem["detail"]
+    assert not Order.objects.filter(order_sn="FAR-1").exists()
+    scan = {"carrier": "SF", "tracking_no": "SF1234567890123", "status": "delivered", "at": at}
+    problem = assert_problem(scene["p"].post("/logistics/events", scan), 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["at"]
+    settled = {"refund_id": 1, "status": "succeeded", "at": at}
+    problem = assert_problem(scene["p"].post("/payments/refund-events", settled), 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["at"]

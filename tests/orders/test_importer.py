@@ -83,6 +83,7 @@ def test_a_bad_line_is_refused_with_its_number_and_nothing_of_its_batch_is_loade
         ({"items": []}, "items: 项数太少：至少需要 1 项。"),
         ({"paid_fen": 19.9}, "paid_fen: 须为不带小数的整数（金额以分为单位）。"),
         ({"paid_fen": 10**30}, "paid_fen: 不能大于 1000000000000。"),
+        ({"paid_at": "9999-12-31T10:00:00+08:00"}, "paid_at: 须小于 2100-01-01T00:00:00Z。"),
         ({"shop": "no-such-shop"}, "未知的店铺“no-such-shop”"),
         ({"cases": [{"type": "refund_only", "state": "closed", "reason_code": "damaged",
                      "items": [{"sku": "IMP-SKU", "qty": 1}], "created_at": "2026-11-04T10:00:00+08:00"}]},

@@ -67,7 +67,7 @@ def install(api: Any) -> None:
         # A value the schemas let through that a column cannot hold (each number a request may carry has a
         # bound below it: ``core.bounds``). What it was written in is rolled back with its transaction.
         log.warning("%s %s: a value the database cannot hold: %s", request.method, request.path, exc)
-        return problem_response(ValidationFailed(message=_("A value is too large to be stored.")))
+        return problem_response(ValidationFailed(message=_("A value is outside what can be stored.")))
 
     api.add_exception_handler(DataError, _cannot_hold)
     api.add_exception_handler(OverflowError, _cannot_hold)

@@ -1,9 +1,10 @@
-"""The largest numbers a request or an imported line may carry: each a fact of the domain, well inside what its
+"""The largest numbers (and the earliest and latest times) a request or an imported line may carry: each a fact of the domain, well inside what its
 column holds (64 bits for money, stock and ids; 32 for quantities and versions), so that a number past it is
 refused by name as bad input instead of failing in the database."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -13,6 +14,10 @@ MAX_QTY = 1_000_000  # of one SKU in one order line
 MAX_STOCK = 10**12
 MAX_VERSION = 2**31 - 1
 MAX_ID = 2**63 - 1
+# The times a request or a line may give (paid, shipped, signed for, a parcel's scan, a refund's settling):
+# this century, so that a deadline counted from one is a time too.
+FIRST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+END_OF_INSTANTS = datetime(2100, 1, 1, tzinfo=UTC)
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 # An amount a buyer asks for: the policy refuses one below zero or past what is refundable by its own code
@@ -23,3 +28,4 @@ Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 StockDelta = Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)]
 Version = Annotated[int, Field(ge=0, le=MAX_VERSION)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Instant = Annotated[datetime, Field(ge=FIRST_INSTANT, lt=END_OF_INSTANTS)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -10,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from aftersales.api.auth import require
 from aftersales.core.actors import MERCHANT, PLATFORM
+from aftersales.core.bounds import Instant
 from aftersales.logistics import queries
 from aftersales.logistics.services import record_carrier_event
 
@@ -20,7 +20,7 @@ class CarrierEventIn(Schema):
     carrier: str = Field(min_length=1, max_length=16)
     tracking_no: str = Field(min_length=1, max_length=64)
     status: Literal["picked_up", "in_transit", "delivered"]
-    at: datetime | None = None
+    at: Instant | None = None
 
 
 class CarrierEventOut(Schema):

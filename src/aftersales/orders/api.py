@@ -13,7 +13,7 @@ from aftersales.api.auth import actor_of, require
 from aftersales.cases.queries import order_entry
 from aftersales.core import clock
 from aftersales.core.actors import MERCHANT, PLATFORM, Actor
-from aftersales.core.bounds import Fen
+from aftersales.core.bounds import Fen, Instant
 from aftersales.orders import queries, services
 from aftersales.orders.shapes import OrderLine, Receiver
 from aftersales.risk.services import reopen_entry
@@ -28,22 +28,22 @@ class OrderIn(Schema):
     items: list[OrderLine] = Field(min_length=1)
     freight_fen: Fen = 0
     paid_fen: Fen
-    paid_at: datetime
-    shipped_at: datetime | None = None
+    paid_at: Instant
+    shipped_at: Instant | None = None
     carrier: str | None = None
     tracking_no: str | None = None
-    signed_at: datetime | None = None
+    signed_at: Instant | None = None
     return_freight_insured: bool = False
 
 
 class ShipIn(Schema):
     carrier: str
     tracking_no: str
-    at: datetime | None = None
+    at: Instant | None = None
 
 
 class SignIn(Schema):
-    at: datetime | None = None
+    at: Instant | None = None
 
 
 class ReopenIn(Schema):

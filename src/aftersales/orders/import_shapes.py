@@ -5,7 +5,6 @@ shapes an order created over HTTP uses, and its facts go through the same ``chec
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, NotRequired
 
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from typing_extensions import TypedDict
 
 from aftersales.cases import transitions as t
 from aftersales.cases.reasons import REASONS
-from aftersales.core.bounds import Fen, Qty
+from aftersales.core.bounds import Fen, Instant, Qty
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.field_errors import field_message
 from aftersales.orders.services import check_order_facts
@@ -46,9 +45,9 @@ class CaseShape(BaseModel):
     reason_code: str
     items: list[CaseItemShape] = Field(min_length=1)
     refund_fen: Fen = 0
-    created_at: datetime
-    updated_at: datetime | None = None
-    deadline_at: datetime | None = None
+    created_at: Instant
+    updated_at: Instant | None = None
+    deadline_at: Instant | None = None
 
     @field_validator("state")
     @classmethod
@@ -75,11 +74,11 @@ class Line(TypedDict):
     items: Annotated[list[OrderLine], Field(min_length=1)]
     freight_fen: NotRequired[Fen]
     paid_fen: Fen
-    paid_at: datetime
-    shipped_at: NotRequired[datetime | None]
+    paid_at: Instant
+    shipped_at: NotRequired[Instant | None]
     carrier: NotRequired[str | None]
     tracking_no: NotRequired[str | None]
-    signed_at: NotRequired[datetime | None]
+    signed_at: NotRequired[Instant | None]
     return_freight_insured: NotRequired[bool]
     cases: NotRequired[list[CaseShape]]
 

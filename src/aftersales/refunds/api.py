@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
@@ -11,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from aftersales.api.auth import require
 from aftersales.cases.services import record_refund_outcome
 from aftersales.core.actors import PLATFORM, Actor
-from aftersales.core.bounds import RowId
+from aftersales.core.bounds import Instant, RowId
 
 router = Router(tags=["payments"])
 
@@ -19,7 +18,7 @@ router = Router(tags=["payments"])
 class RefundEventIn(Schema):
     refund_id: RowId
     status: Literal["succeeded", "failed"]
-    at: datetime | None = None
+    at: Instant | None = None
     reason: str = Field("", max_length=200)
 
 
