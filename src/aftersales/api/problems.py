@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
@@ -56,7 +56,6 @@ def _with(response: HttpResponse, **extra: Any) -> HttpResponse:
 
 
 def install(api: Any) -> None:
-    from django.http import Http404
     from ninja.errors import AuthenticationError, HttpError, ValidationError
 
     @api.exception_handler(Http404)
