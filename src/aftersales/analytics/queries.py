@@ -54,6 +54,7 @@ from aftersales.cases import transitions as t
 from aftersales.cases.models import AfterSale, CaseEvent, CaseItem
 from aftersales.chat.models import Message
 from aftersales.core.actors import MERCHANT, PLATFORM, Actor
+from aftersales.core.bounds import FIRST_DAY, LAST_DAY
 from aftersales.core.errors import Forbidden, NotFound, ValidationFailed
 from aftersales.orders.models import Order
 from aftersales.reviews.models import WINDOW as SCORE_WINDOW
@@ -61,10 +62,6 @@ from aftersales.reviews.models import ServiceRating, smoothed_score
 from aftersales.timers.models import FIRED, OBSOLETE, Timer
 
 MAX_DAYS = 366
-# The days a report may name: a shop's history, with room on both sides (and a range a month before the first,
-# or a day after the last, still a date).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
 DEFAULT_DAYS = 30
 TOP = 5
 MERCHANT_STATES = frozenset(state for state, who in t.WAITING_ON.items() if who == MERCHANT)

@@ -1,10 +1,11 @@
-"""The largest numbers (and the earliest and latest times) a request or an imported line may carry: each a fact of the domain, well inside what its
-column holds (64 bits for money, stock and ids; 32 for quantities and versions), so that a number past it is
-refused by name as bad input instead of failing in the database."""
+"""The largest numbers, and the earliest and latest times, a request or an imported line may carry: each a fact
+of the domain, well inside what its column holds (64 bits for money, stock and ids; 32 for quantities and
+versions; a time from which a deadline can still be counted), so that one past it is refused by name as bad input
+instead of failing in the database."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field
@@ -18,6 +19,9 @@ MAX_ID = 2**63 - 1
 # this century, so that a deadline counted from one is a time too.
 FIRST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
 END_OF_INSTANTS = datetime(2100, 1, 1, tzinfo=UTC)
+# The same century as days (a report's range).
+FIRST_DAY: date = FIRST_INSTANT.date()
+LAST_DAY: date = (END_OF_INSTANTS - timedelta(days=1)).date()
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 # An amount a buyer asks for: the policy refuses one below zero or past what is refundable by its own code

@@ -1,6 +1,6 @@
 """What is wrong with one field of a request or of a line to import, in the caller's language: the checks of
-the schemas (pydantic's, by the error's ``type``) written as a person would read them. Pydantic's own messages are English
-only; an error of a type not listed here gets a general sentence in the caller's language."""
+the schemas (pydantic's, by the error's ``type``) written as a person would read them. Pydantic's own messages
+are English only; an error of a type not listed here gets a general sentence in the caller's language."""
 
 from __future__ import annotations
 

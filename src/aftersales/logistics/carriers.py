@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.errors import InvalidTrackingNo, UnknownCarrier
@@ -21,6 +22,10 @@ class Carrier:
     label: Promise
     pattern: re.Pattern[str]
     format: str
+
+    def shown(self) -> Promise:
+        """``ZTO Express (ZTO)`` / ``中通快递 (ZTO)``: how a page names it, in the page's language."""
+        return format_lazy("{} ({})", self.label, self.code)
 
 
 def _carrier(code: str, name: str, label: Promise, regex: str, fmt: str) -> Carrier:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.cases.reasons import REASONS
@@ -19,7 +18,7 @@ from aftersales.web import labels
 
 
 def _carrier_choices() -> list[tuple[str, Any]]:
-    return [("", "—"), *((c.code, format_lazy("{} ({})", c.label, c.code)) for c in CARRIERS.values())]
+    return [("", "—"), *((c.code, c.shown()) for c in CARRIERS.values())]
 
 
 def _reason_choices() -> list[tuple[str, Any]]:

@@ -113,7 +113,7 @@ def entry_closed_label(reason: str) -> str:
 @register.filter
 def carrier_name(code: str) -> str:
     carrier = CARRIERS.get(code)
-    return f"{carrier.label} ({code})" if carrier is not None else code
+    return str(carrier.shown()) if carrier is not None else code
 
 
 @register.filter
